@@ -1,0 +1,56 @@
+# Two entry points for a fresh machine with Python 3.11+ and nothing else of ours:
+#   make run   sets up the runtime environment and starts the embedded stack (`caseflow up`)
+#   make test  sets up the development environment and runs lint, type checks and every test
+# uv is bootstrapped into .tools/ so the machine needs nothing but python3.
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export VIRTUAL_ENV := $(abspath $(VENV))
+
+.PHONY: run test lint typecheck pytest lock bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv>=0.5,<1"
+
+$(VENV)/bin/python: | $(UV)
+	$(UV) venv --quiet --python $(PYTHON) $(VENV)
+
+# Locks are hash-pinned requirement files compiled by uv (see docs/decisions.md, "Locking").
+.runtime-env: $(VENV)/bin/python requirements.lock pyproject.toml
+	$(UV) pip sync --quiet requirements.lock
+	$(UV) pip install --quiet --no-deps -e .
+	@rm -f .dev-env; touch .runtime-env
+
+.dev-env: $(VENV)/bin/python requirements-dev.lock pyproject.toml
+	$(UV) pip sync --quiet requirements-dev.lock
+	$(UV) pip install --quiet --no-deps -e .
+	@rm -f .runtime-env; touch .dev-env
+
+run: .runtime-env
+	$(VENV)/bin/caseflow up
+
+test: .dev-env lint typecheck pytest
+
+lint: .dev-env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: .dev-env
+	$(VENV)/bin/mypy
+
+pytest: .dev-env
+	$(VENV)/bin/pytest
+
+bench: .dev-env
+	$(VENV)/bin/python -m benchmarks
+
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -q -o requirements.lock
+	$(UV) pip compile pyproject.toml --group dev --universal --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
+
+clean:
+	rm -rf $(TOOLS) $(VENV) .runtime-env .dev-env .mypy_cache .ruff_cache .pytest_cache

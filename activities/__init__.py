@@ -1,0 +1,1 @@
+"""Temporal activities: the only code in a workflow's path that does I/O."""

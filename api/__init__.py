@@ -1,0 +1,1 @@
+"""The HTTP API: caseworkers, supervisors and auditors at work. OpenAPI at /docs."""

@@ -1,0 +1,83 @@
+"""The API application: routes, problem+json errors, request ids, and its clients' lifetimes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from temporalio.service import RPCError
+
+from api import cases, problems
+from api.context import Services
+from api.problems import problem_response
+from caseflow.logs import get_logger
+from caseflow.settings import Settings
+from caseflow.temporal import connect
+from store.directory import Directory
+from store.events import EventStore
+from store.pool import app_database_url, create_pool
+
+log = get_logger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(app_database_url(settings.resolved_database_url))
+        try:
+            app.state.services = Services(
+                settings=settings,
+                temporal=await connect(settings),
+                events=EventStore(pool),
+                directory=Directory(pool),
+            )
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="caseflow",
+        summary="Cases of children in difficulty, from discovery to closure.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+
+    @app.exception_handler(RPCError)
+    async def _temporal_unavailable(request: Request, exc: RPCError) -> Response:
+        log.error("temporal_unavailable", status=str(exc.status))
+        return problem_response(
+            503, "The case engine is unavailable", "Temporal did not answer; try again shortly"
+        )
+
+    app.include_router(cases.router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("X-Request-ID") or str(uuid.uuid4())
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        response.headers["X-Request-ID"] = request_id
+        # The route's template, not the path: paths and query strings stay out of logs.
+        route = request.scope.get("route")
+        log.info(
+            "request",
+            method=request.method,
+            route=getattr(route, "path", None),
+            status=response.status_code,
+        )
+        return response
+
+    return app

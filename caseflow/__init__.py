@@ -1,0 +1,1 @@
+"""Shared infrastructure for caseflow's processes: settings, logging, the Temporal client."""

@@ -1,0 +1,60 @@
+"""The engine assembled in-process for tests: a real worker and the API app on real servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+from temporalio.client import Client
+
+from api.app import create_app
+from caseflow.settings import Settings
+from store.directory import Directory
+from store.events import EventStore
+from store.pool import app_database_url, create_pool
+from workers.demo import DemoUser, load_directory
+from workers.worker import build_worker
+
+
+@dataclass
+class Engine:
+    http: httpx.AsyncClient
+    temporal: Client
+    events: EventStore
+    pool: asyncpg.Pool
+    users: dict[str, DemoUser]
+
+    def auth(self, user_id: str, **headers: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.users[user_id].token}", **headers}
+
+
+@asynccontextmanager
+async def running_engine(
+    database_url: str, temporal: Client, data_dir: Path, task_queue: str
+) -> AsyncIterator[Engine]:
+    target = temporal.service_client.config.target_host
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        temporal_address=target,
+        task_queue=task_queue,
+    )
+    pool = await create_pool(app_database_url(database_url))
+    try:
+        users = await load_directory(Directory(pool), data_dir / "demo-users.json")
+        store = EventStore(pool)
+        app = create_app(settings)
+        async with (
+            build_worker(temporal, settings, store),
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://caseflow.test"
+            ) as http,
+        ):
+            yield Engine(http, temporal, store, pool, {user.user_id: user for user in users})
+    finally:
+        await pool.close()

@@ -1,0 +1,43 @@
+"""The worker process: runs case workflows and their activities. Only wiring lives here."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.registry import activities_for
+from caseflow.logs import get_logger
+from caseflow.settings import Settings
+from caseflow.temporal import connect
+from store.events import EventStore
+from store.pool import app_database_url, create_pool
+from workflows.registry import WORKFLOWS
+
+log = get_logger(__name__)
+
+
+def build_worker(client: Client, settings: Settings, store: EventStore) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=activities_for(store),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    pool = await create_pool(app_database_url(settings.resolved_database_url))
+    client = await connect(settings)
+    worker = build_worker(client, settings, EventStore(pool))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("worker_started", task_queue=settings.task_queue)
+    async with worker:
+        await stop.wait()
+        log.info("worker_stopping")
+    await pool.close()

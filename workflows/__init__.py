@@ -1,0 +1,1 @@
+"""Temporal workflows: the case process. Registered by the worker through `WORKFLOWS`."""

@@ -1,0 +1,5 @@
+"""What a worker registers: every workflow class of caseflow."""
+
+from workflows.case import CaseWorkflow
+
+WORKFLOWS: list[type] = [CaseWorkflow]
