@@ -10,7 +10,7 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from temporalio.service import RPCError
 
-from api import cases, problems
+from api import cases, codec, problems
 from api.context import Services
 from api.problems import problem_response
 from caseflow.logs import get_logger
@@ -18,7 +18,7 @@ from caseflow.settings import Settings
 from caseflow.temporal import connect
 from store.directory import Directory
 from store.events import EventStore
-from store.pool import app_database_url, create_pool
+from store.pool import create_app_pool
 
 log = get_logger(__name__)
 
@@ -26,7 +26,7 @@ log = get_logger(__name__)
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await create_pool(app_database_url(settings.resolved_database_url))
+        pool = await create_app_pool(settings)
         try:
             app.state.services = Services(
                 settings=settings,
@@ -54,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     app.include_router(cases.router)
+    app.include_router(codec.router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

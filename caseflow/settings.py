@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -32,12 +33,29 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("TEMPORAL_ADDRESS", "CASEFLOW_TEMPORAL_ADDRESS"),
         description="host:port of a Temporal frontend; unset means the embedded dev server.",
     )
+    app_database_password: str | None = Field(
+        default=None,
+        repr=False,
+        description=(
+            "Password of the application role (caseflow_app) that the processes connect as; "
+            "`caseflow migrate` sets it. Unset suits servers that trust loopback connections."
+        ),
+    )
     checkpoint_signing_key: str | None = Field(
         default=None,
         repr=False,
         description=(
             "Hex of the 32-byte Ed25519 seed that signs the event log's checkpoints; unset means "
             "a key generated once into data_dir."
+        ),
+    )
+    payload_keys: str | None = Field(
+        default=None,
+        repr=False,
+        description=(
+            "Keys that encrypt Temporal payloads (AES-256-GCM), as `id1:base64key,id2:base64key`; "
+            "the first encrypts, all decrypt (rotation). Unset means a key generated once into "
+            "data_dir: set it wherever processes share a Temporal server but not data_dir."
         ),
     )
     temporal_namespace: str = "default"
@@ -48,10 +66,56 @@ class Settings(BaseSettings):
     postgres_port: int = Field(default=5433, ge=1, le=65535, description="Embedded PostgreSQL.")
     temporal_port: int = Field(default=7233, ge=1, le=65535, description="Embedded Temporal.")
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535, description="Embedded UI.")
+    codec_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda data: [
+            f"http://{host}:{data.get('temporal_ui_port', 8233)}"
+            for host in ("127.0.0.1", "localhost")
+        ],
+        description=(
+            "Comma-separated origins of the Temporal UI that may call the payload codec endpoint "
+            "(/codec) from a browser; default the embedded UI."
+        ),
+    )
+
+    civil_affairs_url: str | None = Field(
+        default=None,
+        description=(
+            "Base URL of the civil affairs system; unset means its simulator on "
+            "civil_affairs_simulator_port, started by `caseflow up`."
+        ),
+    )
+    school_system_url: str | None = Field(
+        default=None,
+        description=(
+            "Base URL of the school system; unset means its simulator on school_simulator_port, "
+            "started by `caseflow up`."
+        ),
+    )
+    civil_affairs_simulator_port: int = Field(default=8091, ge=1, le=65535)
+    school_simulator_port: int = Field(default=8092, ge=1, le=65535)
+    outside_connect_timeout_seconds: float = Field(
+        default=3.0, gt=0, le=60, description="Connecting to civil affairs or the school system."
+    )
+    outside_call_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description=(
+            "How long a call to civil affairs or the school system may wait for its answer before "
+            "it counts as failed (and the activity retries it)."
+        ),
+    )
 
     load_demo: bool = Field(default=True, description="Load the demo data set on first start.")
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|console)$")
+
+    @field_validator("codec_cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @property
     def embedded_database(self) -> bool:
@@ -73,6 +137,23 @@ class Settings(BaseSettings):
         if self.temporal_address is not None:
             return self.temporal_address
         return f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def embedded_simulators(self) -> bool:
+        """Whether `caseflow up` starts the simulators: either outside system left unset."""
+        return self.civil_affairs_url is None or self.school_system_url is None
+
+    @property
+    def resolved_civil_affairs_url(self) -> str:
+        if self.civil_affairs_url is not None:
+            return self.civil_affairs_url
+        return f"http://127.0.0.1:{self.civil_affairs_simulator_port}"
+
+    @property
+    def resolved_school_system_url(self) -> str:
+        if self.school_system_url is not None:
+            return self.school_system_url
+        return f"http://127.0.0.1:{self.school_simulator_port}"
 
 
 @lru_cache(maxsize=1)

@@ -119,11 +119,6 @@ class CaseStatus(StrEnum):
     closed = "closed"
 
 
-OPEN_STATUSES = frozenset(
-    {CaseStatus.reported, CaseStatus.assessed, CaseStatus.active, CaseStatus.pending_closure}
-)
-
-
 class CheckStatus(StrEnum):
     requested = "requested"
     answered = "answered"

@@ -16,9 +16,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from caseflow.codec import Keys, encrypted_data_converter
 from store.migrate import apply_migrations
 from workers.embedded_postgres import EmbeddedPostgres
 from workers.embedded_temporal import temporal_binary
@@ -69,7 +69,8 @@ async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
-        data_converter=pydantic_data_converter,
+        # Encrypting, as every caseflow client does; a fresh key for each session.
+        data_converter=encrypted_data_converter(Keys.generate("test-session")),
         ui=False,
     )
     try:

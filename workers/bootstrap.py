@@ -7,7 +7,7 @@ from pathlib import Path
 from caseflow.settings import Settings
 from store.directory import Directory
 from store.migrate import apply_migrations
-from store.pool import app_database_url, create_pool
+from store.pool import create_app_pool, set_app_password
 from workers.demo import DemoUser, load_directory, read_demo_users, report_demo_children
 
 
@@ -18,9 +18,11 @@ def tokens_file(settings: Settings) -> Path:
 async def prepare(settings: Settings) -> list[str]:
     """Apply migrations and load the demo directory; return the lines to print for the user."""
     await apply_migrations(settings.resolved_database_url)
+    if settings.app_database_password is not None:
+        await set_app_password(settings.resolved_database_url, settings.app_database_password)
     if not settings.load_demo:
         return []
-    pool = await create_pool(app_database_url(settings.resolved_database_url), max_size=2)
+    pool = await create_app_pool(settings, max_size=2)
     try:
         users = await load_directory(Directory(pool), tokens_file(settings))
     finally:

@@ -51,8 +51,50 @@ def api() -> None:
 def migrate() -> None:
     """Apply the event store's database migrations (a no-op when they are all applied)."""
     from store.migrate import apply_migrations
+    from store.pool import set_app_password
 
     settings = get_settings()
     configure_logging(settings, process="cli")
     applied = asyncio.run(apply_migrations(settings.resolved_database_url))
+    if settings.app_database_password is not None:
+        asyncio.run(set_app_password(settings.resolved_database_url, settings.app_database_password))
     typer.echo(f"applied {len(applied)} migration(s)" if applied else "database is up to date")
+
+
+@app.command()
+def simulators(
+    seed: str | None = typer.Option(None, help="Seed of the generated people and places."),
+    latency_ms: float | None = typer.Option(None, help="Latency added to every call."),
+    jitter_ms: float | None = typer.Option(None, help="Up to this much more latency, at random."),
+    failure_rate: float | None = typer.Option(None, help="Fraction of calls that fail, 0 to 1."),
+    failure_kind: str | None = typer.Option(None, help="error (500) | hang | mixed."),
+    failure_timing: str | None = typer.Option(
+        None, help="before | after (the work is done, the answer lost) | mixed."
+    ),
+    decision_mode: str | None = typer.Option(None, help="approve | deny | late."),
+    late_after_polls: int | None = typer.Option(None, help="late: polls before a decision."),
+    late_after_seconds: float | None = typer.Option(None, help="late: seconds before one."),
+) -> None:
+    """Serve simulators of civil affairs and the school system on 127.0.0.1.
+
+    Flags override the CASEFLOW_SIMULATOR_* variables; PUT /_simulator/config changes them live.
+    """
+    from integrations.simulation.config import simulator_config
+    from integrations.simulators import run_simulators
+
+    settings = get_settings()
+    configure_logging(settings, process="simulators")
+    run_simulators(
+        settings,
+        simulator_config(
+            seed=seed,
+            latency_ms=latency_ms,
+            jitter_ms=jitter_ms,
+            failure_rate=failure_rate,
+            failure_kind=failure_kind,
+            failure_timing=failure_timing,
+            decision_mode=decision_mode,
+            late_after_polls=late_after_polls,
+            late_after_seconds=late_after_seconds,
+        ),
+    )

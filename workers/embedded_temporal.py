@@ -83,6 +83,7 @@ class EmbeddedTemporal:
         log_file: Path,
         namespace: str = "default",
         search_attributes: dict[str, str] | None = None,
+        ui_codec_endpoint: str | None = None,
     ) -> None:
         self.data_dir = data_dir.expanduser().absolute()
         self.port = port
@@ -90,6 +91,7 @@ class EmbeddedTemporal:
         self.log_file = log_file.expanduser().absolute()
         self.namespace = namespace
         self.search_attributes = dict(search_attributes or {})
+        self.ui_codec_endpoint = ui_codec_endpoint
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
@@ -159,6 +161,9 @@ class EmbeddedTemporal:
         ]  # fmt: skip
         for name, kind in sorted(self.search_attributes.items()):
             command += ["--search-attribute", f"{name}={kind}"]
+        if self.ui_codec_endpoint is not None:
+            # Payloads are encrypted; the UI asks caseflow's codec endpoint to show them.
+            command += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         return command
 
     def _spawn(self) -> None:

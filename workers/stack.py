@@ -139,6 +139,7 @@ class _Stack:
                 self.logs / "temporal.log",
                 namespace=settings.temporal_namespace,
                 search_attributes=SEARCH_ATTRIBUTE_TYPES,
+                ui_codec_endpoint=f"{self._api_url}/codec",
             )
             if settings.embedded_temporal
             else None

@@ -13,7 +13,7 @@ from caseflow.logs import get_logger
 from caseflow.settings import Settings
 from caseflow.temporal import connect
 from store.events import EventStore
-from store.pool import app_database_url, create_pool
+from store.pool import create_app_pool
 from workflows.registry import WORKFLOWS
 
 log = get_logger(__name__)
@@ -29,7 +29,7 @@ def build_worker(client: Client, settings: Settings, store: EventStore) -> Worke
 
 
 async def run_worker(settings: Settings) -> None:
-    pool = await create_pool(app_database_url(settings.resolved_database_url))
+    pool = await create_app_pool(settings)
     client = await connect(settings)
     worker = build_worker(client, settings, EventStore(pool))
     stop = asyncio.Event()

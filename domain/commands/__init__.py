@@ -5,7 +5,8 @@ against the case, the actor's role and area, and the rules, and either returns t
 raises `CommandRefused` (no events). `decide` dispatches any `CaseCommand`. The engine-driven
 functions (`assessment_overdue`, `escalate_approval`, `visit_missed`, `referral_unanswered`,
 `age_out`) are what the workflow calls when a timer fires; they return no events when there is
-nothing (any more) to do. Event ids and the current time come from the caller (in a workflow:
+nothing (any more) to do. `deadlines(state)` lists the timers a case needs and `on_deadline`
+calls the right one. Event ids and the current time come from the caller (in a workflow:
 `workflow.uuid4()` and `workflow.now()`), so decisions stay deterministic.
 
 One module per life stage: intake, assessment (with eligibility checks), recognition, assistance
@@ -26,6 +27,7 @@ from domain.commands.assistance import RecordCasePlan, RecordDelivery, RequestAs
 from domain.commands.base import Command
 from domain.commands.closure import ProposeClosure, ReopenCase, age_out
 from domain.commands.corrections import CorrectFact
+from domain.commands.deadlines import Deadline, DeadlineKind, deadlines, on_deadline
 from domain.commands.dispatch import COMMAND_ADAPTER, CaseCommand, check_command, decide
 from domain.commands.guardianship import ProposeGuardianChange, RegisterGuardianChange
 from domain.commands.intake import AssignCaseworker, check_may_report, open_case
@@ -60,6 +62,8 @@ __all__ = [
     "Command",
     "ConfirmTransferPlace",
     "CorrectFact",
+    "Deadline",
+    "DeadlineKind",
     "DecideApproval",
     "MakeReferral",
     "NewId",
@@ -87,8 +91,10 @@ __all__ = [
     "assessment_overdue",
     "check_command",
     "check_may_report",
+    "deadlines",
     "decide",
     "escalate_approval",
+    "on_deadline",
     "open_case",
     "referral_unanswered",
     "visit_missed",

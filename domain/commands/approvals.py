@@ -3,8 +3,10 @@
 A request goes to the supervisors of the case's township with the time the SLA gives them
 (48 hours, 4 for an emergency); the requester never decides their own request. A granted
 approval is followed by its consequence in the same decision: the assistance becomes deliverable,
-or the case closes. With no decision in time the approval escalates to the county, then the
-prefecture; past the prefecture's time the timeout is recorded and it stays there.
+or the case closes. An emergency placement is approved after the fact: a rejection is recorded,
+and what was already delivered stays delivered. With no decision in time the approval escalates
+to the county, then the prefecture; past the prefecture's time the timeout is recorded and it
+stays there.
 """
 
 from __future__ import annotations

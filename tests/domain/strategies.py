@@ -6,7 +6,11 @@ whether any of them leaked into an English refusal reason.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import TypeVar
 from uuid import UUID
 
 from hypothesis import strategies as st
@@ -55,14 +59,19 @@ from domain.commands import (
     RequestAssistance,
     RequestEligibilityCheck,
     WithdrawReferral,
+    decide,
+    open_case,
 )
 from domain.commands.recording import today
+from domain.errors import CommandRefused
 from domain.events import (
     AgencyKind,
+    CaseEvent,
     CheckFailure,
     ClosureReason,
     DestinationKind,
     EligibilityCheckKind,
+    EventBase,
     HouseholdRegistrationFacts,
     ParentsStatusFacts,
     PlannedAssistance,
@@ -72,7 +81,7 @@ from domain.events import (
 )
 from domain.rules.assistance import AssistanceKind
 from domain.rules.risk import NeedScores
-from domain.state import CaseState, CaseStatus, CheckStatus
+from domain.state import CaseState, CaseStatus, CheckStatus, fold
 
 VILLAGE = "530627101201"
 NEIGHBOUR_VILLAGE = "530627101202"
@@ -121,6 +130,7 @@ plain_text = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_siz
 phones = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
 
 
+@cache
 def guardians() -> st.SearchStrategy[Guardian]:
     return st.builds(
         Guardian,
@@ -236,6 +246,8 @@ def _anyone() -> st.SearchStrategy[Actor]:
 
 
 Attempt = tuple[CaseCommand, Actor]
+Build = Callable[[], st.SearchStrategy[Attempt]]
+_Event = TypeVar("_Event", bound=EventBase)
 
 
 def _by(
@@ -252,106 +264,133 @@ def attempts(state: CaseState, now: datetime) -> st.SearchStrategy[Attempt]:
     past_moment = st.integers(0, 24 * 60).map(lambda minutes: now - timedelta(minutes=minutes))
     past_day = st.integers(0, 3).map(lambda days: day - timedelta(days=days))
 
-    assess = _by(st.builds(RecordAssessment, scores=need_scores, summary=plain_text), _staff())
-    check = _by(
-        st.builds(RequestEligibilityCheck, check=st.sampled_from(list(EligibilityCheckKind))),
-        _staff(),
-    )
-    plan = _by(
-        st.builds(
-            RecordCasePlan,
-            goals=st.lists(plain_text, min_size=1, max_size=3).map(tuple),
-            planned_assistance=st.just(
-                (
-                    PlannedAssistance(
-                        kind=AssistanceKind.food_pack, quantity=2, unit="pack", value_yuan=300
-                    ),
-                )
-            ),
-        ),
-        _staff(),
-    )
-    assist = _by(
-        st.builds(
-            RequestAssistance,
-            kind=st.sampled_from(list(AssistanceKind)),
-            quantity=st.integers(1, 5),
-            unit=st.just("unit"),
-            value_yuan=st.sampled_from([0, 200, 2000, 2001, 6000]),
-            emergency=st.integers(0, 4).map(lambda n: n == 0),
-        ),
-        _staff(),
-    )
-    refer = _by(
-        st.builds(
-            MakeReferral,
-            agency_kind=st.sampled_from(list(AgencyKind)),
-            agency=plain_text,
-            service=plain_text,
-        ),
-        _staff(),
-    )
-    recognise = _by(st.builds(ApplyForRecognition), _staff())
-    visit = _by(
-        st.builds(
-            RecordVisit,
-            visited_at=past_moment,
-            visit_kind=st.sampled_from(list(VisitKind)),
-            observations=plain_text,
-            updated_scores=st.none() | need_scores,
-        ),
-        _staff(),
-    )
-    school = _by(
-        st.builds(
-            RecordSchoolStatus,
-            status=st.sampled_from(list(SchoolStatus)),
-            school=st.none() | plain_text,
-            checked_on=past_day,
-        ),
-        _answering(),
-    )
-    new_guardian = _by(
-        st.builds(ProposeGuardianChange, new_guardian=guardians(), reason=plain_text), _staff()
-    )
-    transfer = _by(
-        st.builds(
-            ProposeTransfer,
-            destination_kind=st.sampled_from(list(DestinationKind)),
-            destination=plain_text,
-            reason=plain_text,
-        ),
-        _staff(),
-    )
-    close = _by(
-        st.builds(ProposeClosure, closure_reason=st.sampled_from(list(ClosureReason))), _staff()
-    )
-    reopen = _by(
-        st.builds(
-            ReopenCase,
-            reason=plain_text,
-            concerns=st.frozensets(st.sampled_from(list(Concern)), max_size=1),
-        ),
-        _staff(),
-    )
-    assign = _by(
-        st.builds(AssignCaseworker, caseworker=st.sampled_from(["cw-1", "cw-2"])),
-        st.just(SUPERVISOR),
-    )
-    correct = _by(
-        st.builds(
-            CorrectFact,
-            event_id=st.just(state.opened_event_id),
-            field_path=st.sampled_from(
-                ["report.child.date_of_birth", "report.household.members", "report.village"]
-            ),
-            value=st.sampled_from(["2014-05-01", 3, "530627101202", "not a date"]),
-            reason=plain_text,
-        ),
-        _staff(),
-    )
+    def assess() -> st.SearchStrategy[Attempt]:
+        return _by(st.builds(RecordAssessment, scores=need_scores, summary=plain_text), _staff())
 
-    weighted: list[tuple[int, st.SearchStrategy[Attempt]]] = [
+    def check() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(RequestEligibilityCheck, check=st.sampled_from(list(EligibilityCheckKind))),
+            _staff(),
+        )
+
+    def plan() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(
+                RecordCasePlan,
+                goals=st.lists(plain_text, min_size=1, max_size=3).map(tuple),
+                planned_assistance=st.just(
+                    (
+                        PlannedAssistance(
+                            kind=AssistanceKind.food_pack, quantity=2, unit="pack", value_yuan=300
+                        ),
+                    )
+                ),
+            ),
+            _staff(),
+        )
+
+    def assist() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(
+                RequestAssistance,
+                kind=st.sampled_from(list(AssistanceKind)),
+                quantity=st.integers(1, 5),
+                unit=st.just("unit"),
+                value_yuan=st.sampled_from([0, 200, 2000, 2001, 6000]),
+                emergency=st.integers(0, 4).map(lambda n: n == 0),
+            ),
+            _staff(),
+        )
+
+    def refer() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(
+                MakeReferral,
+                agency_kind=st.sampled_from(list(AgencyKind)),
+                agency=plain_text,
+                service=plain_text,
+            ),
+            _staff(),
+        )
+
+    def recognise() -> st.SearchStrategy[Attempt]:
+        return _by(st.builds(ApplyForRecognition), _staff())
+
+    def visit() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(
+                RecordVisit,
+                visited_at=past_moment,
+                visit_kind=st.sampled_from(list(VisitKind)),
+                observations=plain_text,
+                updated_scores=st.none() | need_scores,
+            ),
+            _staff(),
+        )
+
+    def school() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(
+                RecordSchoolStatus,
+                status=st.sampled_from(list(SchoolStatus)),
+                school=st.none() | plain_text,
+                checked_on=past_day,
+            ),
+            _answering(),
+        )
+
+    def new_guardian() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(ProposeGuardianChange, new_guardian=guardians(), reason=plain_text), _staff()
+        )
+
+    def transfer() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(
+                ProposeTransfer,
+                destination_kind=st.sampled_from(list(DestinationKind)),
+                destination=plain_text,
+                reason=plain_text,
+            ),
+            _staff(),
+        )
+
+    def close() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(ProposeClosure, closure_reason=st.sampled_from(list(ClosureReason))), _staff()
+        )
+
+    def reopen() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(
+                ReopenCase,
+                reason=plain_text,
+                concerns=st.frozensets(st.sampled_from(list(Concern)), max_size=1),
+            ),
+            _staff(),
+        )
+
+    def assign() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(AssignCaseworker, caseworker=st.sampled_from(["cw-1", "cw-2"])),
+            st.just(SUPERVISOR),
+        )
+
+    def correct() -> st.SearchStrategy[Attempt]:
+        return _by(
+            st.builds(
+                CorrectFact,
+                event_id=st.just(state.opened_event_id),
+                field_path=st.sampled_from(
+                    ["report.child.date_of_birth", "report.household.members", "report.village"]
+                ),
+                value=st.sampled_from(["2014-05-01", 3, "530627101202", "not a date"]),
+                reason=plain_text,
+            ),
+            _staff(),
+        )
+
+    weighted: list[tuple[int, Build]] = [
         (1, check),
         (3, assist),
         (2, refer),
@@ -370,19 +409,18 @@ def attempts(state: CaseState, now: datetime) -> st.SearchStrategy[Attempt]:
     ]
     if state.status is CaseStatus.closed:
         weighted.append((15, reopen))
-    return st.one_of([strategy for weight, strategy in weighted for _ in range(weight)])
+    builds = [build for weight, build in weighted for _ in range(weight)]
+    return st.sampled_from(builds).flatmap(lambda build: build())
 
 
-def _follow_ups(
-    state: CaseState, past_day: st.SearchStrategy[date]
-) -> list[tuple[int, st.SearchStrategy[Attempt]]]:
+def _follow_ups(state: CaseState, past_day: st.SearchStrategy[date]) -> list[tuple[int, Build]]:
     """What moves an existing request, referral, approval, check or proposal on."""
-    follow_ups: list[tuple[int, st.SearchStrategy[Attempt]]] = []
+    follow_ups: list[tuple[int, Build]] = []
     if state.assistance:
         follow_ups.append(
             (
                 3,
-                _by(
+                lambda: _by(
                     st.builds(
                         RecordDelivery,
                         request_id=_one_of_ids(list(state.assistance)),
@@ -399,7 +437,7 @@ def _follow_ups(
         follow_ups += [
             (
                 3,
-                _by(
+                lambda: _by(
                     st.builds(
                         RecordReferralAnswer,
                         referral_id=_one_of_ids(referrals),
@@ -411,7 +449,7 @@ def _follow_ups(
             ),
             (
                 1,
-                _by(
+                lambda: _by(
                     st.builds(
                         WithdrawReferral, referral_id=_one_of_ids(referrals), reason=plain_text
                     ),
@@ -421,22 +459,28 @@ def _follow_ups(
         ]
     if state.approvals:
         pending = list(state.pending_approvals) or list(state.approvals)
-        follow_ups.append((4, _one_of_ids(pending).flatmap(lambda a: _decide_as(state, a))))
+        follow_ups.append((4, lambda: _one_of_ids(pending).flatmap(lambda a: _decide_as(state, a))))
     checks = [
         c.check_id for c in state.eligibility_checks.values() if c.status is CheckStatus.requested
     ]
     if checks:
         follow_ups.append(
-            (2, _by(st.sampled_from(checks).flatmap(lambda c: _answer(state, c)), _answering()))
+            (
+                2,
+                lambda: _by(
+                    st.sampled_from(checks).flatmap(lambda c: _answer(state, c)), _answering()
+                ),
+            )
         )
     if state.recognition is not None:
+        application_id = state.recognition.application_id
         follow_ups.append(
             (
                 3,
-                _by(
+                lambda: _by(
                     st.builds(
                         RecordRecognitionDecision,
-                        application_id=st.just(state.recognition.application_id),
+                        application_id=st.just(application_id),
                         decision=st.sampled_from(list(RecognitionDecision)),
                         reasons=st.sampled_from([(), ("parents can care",)]),
                         monthly_allowance_yuan=st.sampled_from([None, 950, 950]),
@@ -449,7 +493,7 @@ def _follow_ups(
         follow_ups.append(
             (
                 2,
-                _by(
+                lambda: _by(
                     st.builds(
                         RegisterGuardianChange,
                         change_id=_one_of_ids(list(state.guardian_changes)),
@@ -464,14 +508,14 @@ def _follow_ups(
         follow_ups += [
             (
                 2,
-                _by(
+                lambda: _by(
                     st.builds(ConfirmTransferPlace, transfer_id=_one_of_ids(transfers)),
                     _answering(),
                 ),
             ),
             (
                 1,
-                _by(
+                lambda: _by(
                     st.builds(
                         RefuseTransferPlace,
                         transfer_id=_one_of_ids(transfers),
@@ -482,7 +526,7 @@ def _follow_ups(
             ),
             (
                 2,
-                _by(
+                lambda: _by(
                     st.builds(
                         RecordTransfer, transfer_id=_one_of_ids(transfers), transferred_on=past_day
                     ),
@@ -527,8 +571,91 @@ def _answer(state: CaseState, check_id: UUID) -> st.SearchStrategy[CaseCommand]:
     else:
         facts = st.builds(SchoolEnrolmentFacts, status=st.sampled_from(list(SchoolStatus)))
     return st.one_of(
-        facts.map(lambda answer: RecordEligibilityAnswer(check_id=check_id, facts=answer)),  # type: ignore[arg-type]
+        facts.map(lambda answer: RecordEligibilityAnswer(check_id=check_id, facts=answer)),
         st.sampled_from(list(CheckFailure)).map(
             lambda failure: RecordEligibilityAnswer(check_id=check_id, failure=failure)
         ),
     )
+
+
+class Driver:
+    """One case driven step by step through `decide` and the engine's functions, the way the
+    workflow drives it: each accepted decision's events are folded into the state."""
+
+    def __init__(self, report: ChildReport | None = None, *, now: datetime = START) -> None:
+        self.now = now
+        self._ids = 0
+        self.report = report or example_report()
+        self.events: list[CaseEvent] = open_case(
+            uuid.UUID(int=0xCA5E, version=4),
+            self.report,
+            actor=REPORTER,
+            now=now,
+            new_id=self.new_id,
+        )
+        state = fold(self.events)
+        assert state is not None
+        self.state: CaseState = state
+
+    def new_id(self) -> UUID:
+        self._ids += 1
+        return uuid.UUID(int=self._ids, version=4)
+
+    def later(self, delta: timedelta) -> Driver:
+        self.now += delta
+        return self
+
+    def do(self, command: CaseCommand, actor: Actor = REPORTER) -> list[CaseEvent]:
+        new = decide(self.state, command, actor=actor, now=self.now, new_id=self.new_id)
+        return self.record(new)
+
+    def record(self, new: list[CaseEvent]) -> list[CaseEvent]:
+        self.state = apply_all(self.state, new)
+        self.events += new
+        return new
+
+    def refusal(self, command: CaseCommand, actor: Actor = REPORTER) -> CommandRefused:
+        """The refusal `command` meets; the case must be left exactly as it was."""
+        before = self.state
+        ids = self._ids
+        try:
+            new = decide(self.state, command, actor=actor, now=self.now, new_id=self.new_id)
+        except CommandRefused as refusal:
+            assert self.state is before
+            self._ids = ids
+            return refusal
+        raise AssertionError(f"{command.command} was accepted: {[e.type for e in new]}")
+
+    # shortcuts to the usual steps
+
+    def assessed(self, scores: NeedScores | None = None) -> Driver:
+        self.do(RecordAssessment(scores=scores or MODERATE_NEEDS))
+        return self
+
+    def planned(self) -> Driver:
+        self.do(RecordCasePlan(goals=("regular meals", "stay in school")))
+        return self
+
+    def pending_approval(self) -> UUID:
+        (approval_id,) = self.state.pending_approvals
+        return approval_id
+
+
+def apply_all(state: CaseState, events: list[CaseEvent]) -> CaseState:
+    folded = fold(events, state)
+    assert folded is not None
+    return folded
+
+
+MODERATE_NEEDS = NeedScores(
+    survival=2, education=1, health=0, guardianship=1, safety=1, psychosocial=1
+)
+HIGH_NEEDS = NeedScores(survival=3, education=1, health=0, guardianship=1, safety=1, psychosocial=1)
+
+
+def first(kind: type[_Event], events: list[CaseEvent]) -> _Event:
+    """The first event of `kind` among `events` (there must be one)."""
+    for event in events:
+        if isinstance(event, kind):
+            return event
+    raise AssertionError(f"no {kind.__name__} among {[e.type for e in events]}")

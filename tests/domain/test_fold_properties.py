@@ -19,8 +19,10 @@ from domain.commands import (
     ReopenCase,
     age_out,
     assessment_overdue,
+    deadlines,
     decide,
     escalate_approval,
+    on_deadline,
     open_case,
     referral_unanswered,
     visit_missed,
@@ -137,7 +139,7 @@ class CaseLife(RuleBasedStateMachine):
         self.record(new)
         return True
 
-    @rule(hours=st.integers(0, 24 * 5), which=st.integers(0, 4), data=st.data())
+    @rule(hours=st.integers(0, 24 * 5), which=st.integers(0, 5), data=st.data())
     def a_timer_fires(self, hours: int, which: int, data: st.DataObject) -> None:
         state = self.state
         assert state is not None
@@ -152,6 +154,10 @@ class CaseLife(RuleBasedStateMachine):
             new = referral_unanswered(state, referral_id, self.now, self.new_id)
         elif which == 3:
             new = visit_missed(state, self.now, self.new_id)
+        elif which == 4 and (ahead := deadlines(state)):
+            # the workflow's way: wake at the soonest deadline
+            self.now = max(self.now, ahead[0].at)
+            new = on_deadline(state, ahead[0], self.now, self.new_id)
         else:
             new = age_out(state, self.now, self.new_id)
         if new:

@@ -12,6 +12,7 @@ import httpx
 from temporalio.client import Client
 
 from api.app import create_app
+from caseflow.codec import EncryptionCodec
 from caseflow.settings import Settings
 from store.directory import Directory
 from store.events import EventStore
@@ -37,11 +38,15 @@ async def running_engine(
     database_url: str, temporal: Client, data_dir: Path, task_queue: str
 ) -> AsyncIterator[Engine]:
     target = temporal.service_client.config.target_host
+    # The API's own client must encrypt with the keys of `temporal`, which the worker uses.
+    codec = temporal.data_converter.payload_codec
+    assert isinstance(codec, EncryptionCodec), "the Temporal client must encrypt its payloads"
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
         temporal_address=target,
         task_queue=task_queue,
+        payload_keys=codec.keys.serialize(),
     )
     pool = await create_pool(app_database_url(database_url))
     try:
