@@ -41,13 +41,15 @@ async def create_app_pool(settings: Settings, *, max_size: int = 10) -> asyncpg.
     return await create_pool(url, max_size=max_size)
 
 
+# ALTER ROLE takes no parameters: quote them with format() in the server instead.
+SET_PASSWORD = "SELECT format('ALTER ROLE %I WITH PASSWORD %L', $1::text, $2::text)"
+
+
 async def set_app_password(database_url: str, password: str) -> None:
     """Give the application role its password (run by the owner, with the migrations)."""
     connection = await asyncpg.connect(database_url)
     try:
-        statement = await connection.fetchval(
-            "SELECT format('ALTER ROLE %I WITH PASSWORD %L', $1::text, $2::text)", APP_ROLE, password
-        )
+        statement = await connection.fetchval(SET_PASSWORD, APP_ROLE, password)
         await connection.execute(statement)
     finally:
         await connection.close()

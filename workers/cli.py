@@ -55,9 +55,10 @@ def migrate() -> None:
 
     settings = get_settings()
     configure_logging(settings, process="cli")
-    applied = asyncio.run(apply_migrations(settings.resolved_database_url))
+    url = settings.resolved_database_url
+    applied = asyncio.run(apply_migrations(url))
     if settings.app_database_password is not None:
-        asyncio.run(set_app_password(settings.resolved_database_url, settings.app_database_password))
+        asyncio.run(set_app_password(url, settings.app_database_password))
     typer.echo(f"applied {len(applied)} migration(s)" if applied else "database is up to date")
 
 
