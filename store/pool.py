@@ -42,7 +42,7 @@ async def create_app_pool(settings: Settings, *, max_size: int = 10) -> asyncpg.
 
 
 # ALTER ROLE takes no parameters: quote them with format() in the server instead.
-SET_PASSWORD = "SELECT format('ALTER ROLE %I WITH PASSWORD %L', $1::text, $2::text)"
+SET_PASSWORD = "SELECT format('ALTER ROLE %I WITH PASSWORD %L', $1::text, $2::text)"  # noqa: S105
 
 
 async def set_app_password(database_url: str, password: str) -> None:
