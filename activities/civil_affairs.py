@@ -2,9 +2,11 @@
 guardianship registration and institution places.
 
 Each takes one input model. Calls that change something derive their idempotency key from the
-case's own ids (`recognition-<case_id>-<attempt>`, `guardian-<case_id>-<change_id>`, ...), never
-from a Temporal run, so a retried activity, a replayed workflow or a continued-as-new case asks
-for the same thing again and civil affairs does it once. Schedule them with
+case's own ids (`recognition-<case_id>-<application_id>`, `guardian-<case_id>-<change_id>`,
+`place-<case_id>-<transfer_id>-<attempt>`, ...), never from a Temporal run, so a retried
+activity, a replayed workflow or a continued-as-new case asks for the same thing again and civil
+affairs does it once. Civil affairs answers a key it has seen with its first answer, refusals
+included: asking again after a refusal takes the next `attempt`. Schedule them with
 `activities.errors.OUTSIDE_CALL_RETRY_POLICY`.
 """
 
@@ -66,11 +68,9 @@ class CheckParentsStatus(_Input):
 
 class ApplyForRecognition(_Input):
     case_id: UUID
-    attempt: int = Field(
-        default=1,
-        ge=1,
-        le=100,
-        description="1 for the case's first application; a new one after a denial counts up.",
+    application_id: UUID = Field(
+        description="The case's own id of this application (its RecognitionApplied event); a new "
+        "application after a denial has a new one."
     )
     village: VillageCode
     child: ChildIdentity
@@ -79,12 +79,17 @@ class ApplyForRecognition(_Input):
 
     @property
     def idempotency_key(self) -> str:
-        return f"recognition-{self.case_id}-{self.attempt}"
+        return f"recognition-{self.case_id}-{self.application_id}"
 
 
 class AwaitRecognitionDecision(_Input):
     """Poll an application until its status is no longer `known_status` (or it is decided), or
-    until `wait_seconds` have passed; then answer the latest decision, whatever it is."""
+    until `wait_seconds` have passed; then answer the latest decision, whatever it is.
+
+    A workflow waits for weeks by calling this again after a durable timer, not by asking for a
+    long `wait_seconds`. Schedule it with a start-to-close timeout above `wait_seconds` plus the
+    client's read timeout, and `RECOGNITION_POLL_HEARTBEAT_TIMEOUT` as its heartbeat timeout.
+    """
 
     case_id: UUID
     application_id: UUID
@@ -128,9 +133,16 @@ class ReserveInstitutionPlace(_Input):
     child: ChildIdentity
     institution_id: Reference | None = None
 
+    attempt: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="1 for the transfer's first request; asking again after a refusal counts up.",
+    )
+
     @property
     def idempotency_key(self) -> str:
-        return f"place-{self.case_id}-{self.transfer_id}"
+        return f"place-{self.case_id}-{self.transfer_id}-{self.attempt}"
 
 
 class ConfirmAdmission(_Input):

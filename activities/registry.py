@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.civil_affairs import civil_affairs_activities
+from activities.school import school_activities
 from activities.store import StoreActivities
+from integrations.clients import OutsideClients
 from store.events import EventStore
 
 
-def activities_for(store: EventStore) -> list[Callable[..., Any]]:
-    return [StoreActivities(store).append_events]
+def activities_for(store: EventStore, outside: OutsideClients) -> list[Callable[..., Any]]:
+    return [
+        StoreActivities(store).append_events,
+        *civil_affairs_activities(outside.civil_affairs),
+        *school_activities(outside.school),
+    ]

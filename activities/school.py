@@ -2,8 +2,10 @@
 boarding places.
 
 Each takes one input model. Calls that change something derive their idempotency key from the
-case's own ids (`tuition-waiver-<case_id>-<school_year>`, `boarding-<case_id>-<transfer_id>`),
-never from a Temporal run. Schedule them with `activities.errors.OUTSIDE_CALL_RETRY_POLICY`.
+case's own ids (`tuition-waiver-<case_id>-<school_year>`,
+`boarding-<case_id>-<transfer_id>-<attempt>`), never from a Temporal run. The school system
+answers a key it has seen with its first answer, refusals included: asking again after a refusal
+takes the next `attempt`. Schedule them with `activities.errors.OUTSIDE_CALL_RETRY_POLICY`.
 """
 
 from __future__ import annotations
@@ -69,9 +71,16 @@ class RequestBoardingPlace(_Input):
     child: ChildIdentity
     from_term: Term | None = None
 
+    attempt: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="1 for the transfer's first request; asking again after a refusal counts up.",
+    )
+
     @property
     def idempotency_key(self) -> str:
-        return f"boarding-{self.case_id}-{self.transfer_id}"
+        return f"boarding-{self.case_id}-{self.transfer_id}-{self.attempt}"
 
 
 class SchoolActivities:

@@ -22,6 +22,7 @@ from caseflow.codec import Keys, encrypted_data_converter
 from store.migrate import apply_migrations
 from workers.embedded_postgres import EmbeddedPostgres
 from workers.embedded_temporal import temporal_binary
+from workflows.search_attributes import SEARCH_ATTRIBUTE_KEYS
 
 
 def free_port() -> int:
@@ -72,6 +73,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         # Encrypting, as every caseflow client does; a fresh key for each session.
         data_converter=encrypted_data_converter(Keys.generate("test-session")),
         ui=False,
+        search_attributes=SEARCH_ATTRIBUTE_KEYS,
     )
     try:
         yield env

@@ -83,11 +83,8 @@ def simulators(
     from integrations.simulation.config import simulator_config
     from integrations.simulators import run_simulators
 
-    settings = get_settings()
-    configure_logging(settings, process="simulators")
-    run_simulators(
-        settings,
-        simulator_config(
+    try:
+        config = simulator_config(
             seed=seed,
             latency_ms=latency_ms,
             jitter_ms=jitter_ms,
@@ -97,5 +94,9 @@ def simulators(
             decision_mode=decision_mode,
             late_after_polls=late_after_polls,
             late_after_seconds=late_after_seconds,
-        ),
-    )
+        )
+    except ValueError as invalid:  # pydantic's ValidationError names the option and the rule
+        raise typer.BadParameter(str(invalid)) from None
+    settings = get_settings()
+    configure_logging(settings, process="simulators")
+    run_simulators(settings, config)

@@ -3,7 +3,9 @@
 Commands arrive as updates. A validator checks each against the current state and the caller (a
 refused update writes nothing and is never added to history); the handler decides the new events
 with pure `domain` functions, appends them through a local activity, and folds them into the
-state it reports.
+state it reports. Deadlines are durable timers: the run loop sleeps until the soonest deadline
+of the state (`domain.commands.deadlines`) or until a command changes the state, and records what
+a passed deadline leads to. Work with outside systems runs beside it (`workflows.outside`).
 """
 
 from __future__ import annotations
@@ -20,19 +22,29 @@ with workflow.unsafe.imports_passed_through():
     from domain import commands
     from domain.errors import CommandRefused
     from domain.events import CaseEvent
-    from domain.state import CaseState, CaseStatus, fold
-    from workflows.messages import CaseOpenedReply, CaseStart, OpenCase
+    from domain.events.closure import ClosureReason
+    from domain.state import CaseState, fold
+    from workflows.messages import (
+        CaseOpenedReply,
+        CaseReply,
+        CaseStart,
+        CommandRequest,
+        OpenCase,
+    )
+    from workflows.outside import OutsideWork, SystemDecision, answered_by_engine
+    from workflows.recognition import RECOGNITION_ANSWER_SIGNAL, RecognitionAnswer
+    from workflows.status import search_attributes
 
 APPEND_TIMEOUT = timedelta(seconds=30)
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
 )
 
-
 KEY_REUSED = CommandRefused(
     "idempotency_key_reused",
     "this Idempotency-Key was already used for a different report; send a new key for a new report",
 )
+NOT_OPENED = CommandRefused("no_case", "there is no case with this id yet; report the child first")
 
 
 def refused(refusal: CommandRefused) -> ApplicationError:
@@ -44,19 +56,37 @@ def refused(refusal: CommandRefused) -> ApplicationError:
 class CaseWorkflow:
     @workflow.init
     def __init__(self, start: CaseStart) -> None:
+        self._start = start
         self._case_id = start.case_id
         self._state: CaseState | None = start.state
         self._opening_fingerprint = start.opening_fingerprint
-        # Commands are decided one at a time, each against the state the previous one left.
+        # Commands and deadlines are decided one at a time, each against the state the previous
+        # one left; `_changes` counts recorded batches so the run loop can tell the state moved.
         self._deciding = asyncio.Lock()
+        self._changes = 0
+        self._commands = 0
+        self._outside = OutsideWork(self._case_id, self._record_outside_answer)
 
     @workflow.run
     async def run(self, start: CaseStart) -> CaseState:
         await workflow.wait_condition(lambda: self._state is not None)
-        await workflow.wait_condition(
-            lambda: self._state is not None and self._state.status is CaseStatus.closed
-        )
+        while not self._time_to_continue_as_new():
+            assert self._state is not None
+            self._outside.follow(self._state)
+            if not self._state.is_open and not self._may_reopen(self._state):
+                break
+            await self._sleep_until_deadline_or_change(self._state)
+        await self._outside.stop()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._time_to_continue_as_new():
+            workflow.continue_as_new(
+                CaseStart(
+                    case_id=self._case_id,
+                    state=self._state,
+                    opening_fingerprint=self._opening_fingerprint,
+                    commands_per_run=start.commands_per_run,
+                )
+            )
         assert self._state is not None
         return self._state
 
@@ -64,12 +94,15 @@ class CaseWorkflow:
     def state(self) -> CaseState | None:
         return self._state
 
+    # -- commands ----------------------------------------------------------------------------
+
     @workflow.update(name="open_case")
     async def open_case(self, command: OpenCase) -> CaseOpenedReply:
         async with self._deciding:
+            recorded: list[CaseEvent] = []
             if self._state is None:
                 try:
-                    events = commands.open_case(
+                    recorded = commands.open_case(
                         self._case_id,
                         command.report,
                         actor=command.actor,
@@ -79,11 +112,13 @@ class CaseWorkflow:
                 except CommandRefused as refusal:
                     raise refused(refusal) from None
                 self._opening_fingerprint = command.request_fingerprint
-                await self._record(events)
+                await self._record(recorded)
             self._check_same_opening(command)
             assert self._state is not None
             return CaseOpenedReply(
-                state=self._state, request_fingerprint=command.request_fingerprint
+                state=self._state,
+                event_ids=[event.event_id for event in recorded],
+                request_fingerprint=command.request_fingerprint,
             )
 
     @open_case.validator
@@ -95,7 +130,80 @@ class CaseWorkflow:
         if self._opening_fingerprint != command.request_fingerprint:
             raise refused(KEY_REUSED)
 
+    @workflow.update(name="command")
+    async def command(self, request: CommandRequest) -> CaseReply:
+        async with self._deciding:
+            if self._state is None:
+                raise refused(NOT_OPENED)
+            try:
+                events = commands.decide(
+                    self._state,
+                    request.command,
+                    actor=request.actor,
+                    now=workflow.now(),
+                    new_id=workflow.uuid4,
+                )
+            except CommandRefused as refusal:
+                raise refused(refusal) from None
+            self._commands += 1
+            await self._record(events)
+            return CaseReply(state=self._state, event_ids=[event.event_id for event in events])
+
+    @command.validator
+    def _validate_command(self, request: CommandRequest) -> None:
+        if self._state is None:
+            raise refused(NOT_OPENED)
+        try:
+            commands.check_command(
+                self._state, request.command, actor=request.actor, now=workflow.now()
+            )
+        except CommandRefused as refusal:
+            raise refused(refusal) from None
+
+    @workflow.signal(name=RECOGNITION_ANSWER_SIGNAL)
+    async def recognition_answer(self, answer: RecognitionAnswer) -> None:
+        """Civil affairs' answer to the case's recognition application (from `Recognition`)."""
+        await workflow.wait_condition(lambda: self._state is not None)
+        await self._record_outside_answer(
+            answered_by_engine(
+                commands.RecordRecognitionDecision(
+                    application_id=answer.application_id,
+                    decision=commands.RecognitionDecision(answer.decision),
+                    reasons=tuple(answer.reasons),
+                    monthly_allowance_yuan=answer.monthly_allowance_yuan,
+                )
+            )
+        )
+
+    # -- deadlines ---------------------------------------------------------------------------
+
+    async def _sleep_until_deadline_or_change(self, state: CaseState) -> None:
+        changes = self._changes
+        upcoming = commands.deadlines(state)
+        woken = lambda: self._changes != changes or self._time_to_continue_as_new()  # noqa: E731
+        if not upcoming:
+            await workflow.wait_condition(woken)
+            return
+        deadline = upcoming[0]
+        wait = deadline.at - workflow.now()
+        if wait > timedelta(0):
+            try:
+                await workflow.wait_condition(woken, timeout=wait, timeout_summary=deadline.kind)
+                return
+            except TimeoutError:
+                pass
+        async with self._deciding:
+            if self._state is not state:
+                return  # a command moved the case meanwhile: look at the deadlines again
+            await self._record(
+                commands.on_deadline(state, deadline, workflow.now(), workflow.uuid4)
+            )
+
+    # -- recording ---------------------------------------------------------------------------
+
     async def _record(self, events: list[CaseEvent]) -> None:
+        if not events:
+            return
         expected = self._state.version if self._state is not None else 0
         await workflow.execute_local_activity_method(
             StoreActivities.append_events,
@@ -103,4 +211,34 @@ class CaseWorkflow:
             start_to_close_timeout=APPEND_TIMEOUT,
             retry_policy=APPEND_RETRY,
         )
-        self._state = fold(events, self._state)
+        state = fold(events, self._state)
+        assert state is not None
+        self._state = state
+        self._changes += 1
+        workflow.upsert_search_attributes(search_attributes(state, workflow.now()))
+
+    async def _record_outside_answer(self, decide: SystemDecision) -> None:
+        """Record what an outside system answered, decided against the state of that moment."""
+        async with self._deciding:
+            assert self._state is not None
+            try:
+                events = decide(self._state, workflow.now(), workflow.uuid4)
+            except CommandRefused as refusal:
+                # The case moved on while the answer was on its way (e.g. closed): the answer no
+                # longer fits, and the refusal says why without personal data.
+                workflow.logger.info("outside answer no longer fits: %s", refusal.code)
+                return
+            await self._record(events)
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    def _time_to_continue_as_new(self) -> bool:
+        return (
+            workflow.info().is_continue_as_new_suggested()
+            or self._commands >= self._start.commands_per_run
+        )
+
+    @staticmethod
+    def _may_reopen(state: CaseState) -> bool:
+        """A closed case waits to be reopened, except when the child came of age."""
+        return state.closure_reason is not ClosureReason.turned_18

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.actors import Actor
 from domain.child import ChildReport
+from domain.commands import CaseCommand
 from domain.state import CaseState
+
+# A run accepts at most 2,000 updates and slows as they accumulate: hand over to a new run well
+# before (DESIGN.md, "Facts measured").
+COMMANDS_PER_RUN = 500
 
 
 class CaseStart(BaseModel):
@@ -20,6 +25,7 @@ class CaseStart(BaseModel):
     case_id: UUID
     state: CaseState | None = None
     opening_fingerprint: str | None = None
+    commands_per_run: int = Field(default=COMMANDS_PER_RUN, ge=1, le=1500)
 
 
 class OpenCase(BaseModel):
@@ -31,8 +37,18 @@ class OpenCase(BaseModel):
     request_fingerprint: str
 
 
+class CommandRequest(BaseModel):
+    """Any command on an open case, sent by `actor`."""
+
+    command: CaseCommand
+    actor: Actor
+
+
 class CaseReply(BaseModel):
     state: CaseState
+    event_ids: list[UUID] = Field(
+        default_factory=list, description="The events this command recorded, in order."
+    )
 
 
 class CaseOpenedReply(CaseReply):

@@ -182,10 +182,6 @@ class SchoolSimulator(SimulatedSystem):
 
             return await self.answer_once("boarding", idempotency_key, request, effect)
 
-    def boarding_places_free(self, county: str) -> int:
-        """How many boarding places the county has free (for tests and the admin's curiosity)."""
-        return sum(s.available for s in self._boarding if s.county == county)
-
 
 def _boarding_schools(world: World, seed: str) -> list[_BoardingSchool]:
     chance = random.Random(f"{seed}:boarding")

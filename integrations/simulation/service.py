@@ -23,7 +23,13 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from integrations.simulation.config import FailureKind, FailureTiming, SimulatorConfig
+from integrations.simulation.config import (
+    DecisionMode,
+    FailureKind,
+    FailureTiming,
+    Outcome,
+    SimulatorConfig,
+)
 from integrations.wire import (
     IDEMPOTENCY_KEY_HEADER,
     PROBLEM_MEDIA_TYPE,
@@ -91,13 +97,9 @@ class _KeyCheck(BaseModel):
     key: IdempotencyKey
 
 
-def problem_response(problem: Problem, *, replayed: bool = False) -> JSONResponse:
-    headers = {REPLAYED_HEADER: "true"} if replayed else None
+def problem_response(problem: Problem) -> JSONResponse:
     return JSONResponse(
-        problem.model_dump(mode="json"),
-        status_code=problem.status,
-        media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
+        problem.model_dump(mode="json"), status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE
     )
 
 
@@ -137,10 +139,8 @@ class SimulatedSystem:
         idempotency_key: str | None,
         request: BaseModel,
         effect: Callable[[str], tuple[str, BaseModel]],
-        *,
-        status: int = 201,
     ) -> JSONResponse:
-        """A call that changes something, done at most once per idempotency key.
+        """A call that changes something, done at most once per idempotency key; 201 when done.
 
         `effect(key)` does the change and returns (the reference of what it made, the answer), or
         raises `Refused`. Its answer, refusal included, is recorded under the key: the same key
@@ -156,7 +156,7 @@ class SimulatedSystem:
         recorded = self._records.get((operation, key))
         replayed = recorded is not None
         if recorded is None:
-            recorded = self._do(operation, key, fingerprint, effect, status)
+            recorded = self._do(operation, key, fingerprint, effect)
         elif recorded.fingerprint != fingerprint:
             raise Refused(
                 422,
@@ -186,10 +186,9 @@ class SimulatedSystem:
 
     def decides_approve(self) -> bool:
         """How an immediate decision (registration, place, waiver) goes under the current mode."""
-        mode = self.config.decision_mode.value
-        if mode == "late":
-            return self.config.late_outcome.value == "approve"
-        return mode == "approve"
+        if self.config.decision_mode is DecisionMode.late:
+            return self.config.late_outcome is Outcome.approve
+        return self.config.decision_mode is DecisionMode.approve
 
     # --- the machinery ---------------------------------------------------------------------
 
@@ -199,7 +198,6 @@ class SimulatedSystem:
         key: str,
         fingerprint: str,
         effect: Callable[[str], tuple[str, BaseModel]],
-        status: int,
     ) -> _Recorded:
         # No await between looking the key up and recording the answer: on one event loop, two
         # calls with the same key cannot both do the effect.
@@ -210,7 +208,7 @@ class SimulatedSystem:
                 fingerprint, refused.problem.status, refused.problem.model_dump(mode="json")
             )
         else:
-            recorded = _Recorded(fingerprint, status, answer.model_dump(mode="json"))
+            recorded = _Recorded(fingerprint, 201, answer.model_dump(mode="json"))
             self._effects.append(
                 Effect(
                     operation=operation,

@@ -156,7 +156,11 @@ async def test_recognition_to_allowance(
     env = ActivityEnvironment()
     env.on_heartbeat = lambda *details: heartbeats.append(details)
     apply = ApplyForRecognition(
-        case_id=case_id, village=child.village, child=child.identity, parents=list(child.parents)
+        case_id=case_id,
+        application_id=uuid.uuid4(),
+        village=child.village,
+        child=child.identity,
+        parents=list(child.parents),
     )
 
     receipt = await env.run(civil.apply_for_recognition, apply)
@@ -193,7 +197,7 @@ async def test_recognition_to_allowance(
 
     assert again == receipt
     assert await civil_affairs.effects_under(apply.idempotency_key) == 1
-    assert apply.idempotency_key == f"recognition-{case_id}-1"
+    assert apply.idempotency_key == f"recognition-{case_id}-{apply.application_id}"
     assert verified.status is RecognitionStatus.verified
     assert confirmed.status is RecognitionStatus.confirmed
     assert len(heartbeats) >= 4
@@ -213,6 +217,7 @@ async def test_a_long_poll_answers_pending_when_its_wait_is_over(
         civil.apply_for_recognition,
         ApplyForRecognition(
             case_id=case_id,
+            application_id=uuid.uuid4(),
             village=child.village,
             child=child.identity,
             parents=list(child.parents),
@@ -290,8 +295,9 @@ async def test_a_refusal_is_a_non_retryable_business_refusal(
     assert no_place.non_retryable
     assert list(no_place.details) == ["no_place"]
     assert refusal_of(no_place) == Refusal(code="no_place", reason=no_place.message)
-    assert refusal_of(not_registered) is not None
-    assert refusal_of(not_registered).code == "guardian_not_eligible"  # type: ignore[union-attr]
+    assert refusal_of(not_registered) == Refusal(
+        code="guardian_not_eligible", reason=not_registered.message
+    )
     assert unknown.non_retryable
     assert list(unknown.details) == ["unknown_application"]
     for failure in (no_place, not_registered, unknown):

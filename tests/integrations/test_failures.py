@@ -25,7 +25,7 @@ from integrations.school.models import BoardingPlace, BoardingPlaceRequest
 from integrations.school.simulator import SchoolSimulator
 from integrations.simulation.world import SimulatedChild
 from integrations.simulators import serving
-from integrations.wire import IDEMPOTENCY_KEY_HEADER, PROBLEM_MEDIA_TYPE
+from integrations.wire import PROBLEM_MEDIA_TYPE
 from tests.integrations.support import (
     SHORT_TIMEOUTS,
     TIMEOUTS,
@@ -288,7 +288,3 @@ async def test_a_refusal_that_echoes_personal_data_is_scrubbed() -> None:
     assert REDACTED in refused.value.reason
     assert "53062720140101987X" not in refused.value.reason
     assert_no_personal_data(refused.value, [id_number])
-
-
-def test_the_idempotency_header_is_the_documented_one() -> None:
-    assert IDEMPOTENCY_KEY_HEADER == "Idempotency-Key"
