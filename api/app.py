@@ -10,7 +10,23 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from temporalio.service import RPCError
 
-from api import cases, codec, problems
+from api import (
+    admin,
+    approvals,
+    assessment,
+    assistance,
+    audit,
+    caseload,
+    cases,
+    closure,
+    codec,
+    guardianship,
+    monitoring,
+    problems,
+    referrals,
+    reports,
+    transfers,
+)
 from api.context import Services
 from api.problems import problem_response
 from caseflow.logs import get_logger
@@ -22,12 +38,46 @@ from store.pool import create_app_pool
 
 log = get_logger(__name__)
 
+# The API's parts, by who uses them (DOMAIN.md, "Who does the work"), in the order /docs shows.
+TAGS = [
+    {"name": name, "description": description}
+    for name, description in (
+        (
+            "cases",
+            "Caseworkers and supervisors report children; caseworkers, supervisors and "
+            "auditors of the case's area read cases and their timelines.",
+        ),
+        (
+            "caseload",
+            "Caseworkers, supervisors and auditors: the cases of their area. "
+            "Supervisors assign caseworkers.",
+        ),
+        ("assessment", "Caseworkers and supervisors: needs, eligibility checks, recognition."),
+        ("assistance", "Caseworkers and supervisors: the case plan, help requested, delivered."),
+        ("referrals", "Caseworkers and supervisors: service referrals to outside agencies."),
+        ("guardianship", "Caseworkers and supervisors: guardian changes."),
+        ("transfers", "Caseworkers and supervisors: transfers to institutions, boarding schools."),
+        ("monitoring", "Caseworkers and supervisors: visits and school status."),
+        ("closure", "Caseworkers and supervisors: closure, reopening and corrections."),
+        ("approvals", "Supervisors: the approvals inbox and decisions."),
+        (
+            "audit",
+            "Auditors: a case as of any moment (`GET /cases/{case_id}?as_of=`), what "
+            "changed between two moments, and the record's integrity (with admins).",
+        ),
+        ("reports", "Auditors: program figures per county and year, each traced to its events."),
+        ("admin", "Admins: users and areas. No case content."),
+        ("operations", "Health, and the payload codec for the Temporal UI."),
+    )
+]
+
 
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_app_pool(settings)
         try:
+            app.state.pool = pool
             app.state.services = Services(
                 settings=settings,
                 temporal=await connect(settings),
@@ -43,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Cases of children in difficulty, from discovery to closure.",
         version="0.1.0",
         lifespan=lifespan,
+        openapi_tags=TAGS,
     )
     problems.install(app)
 
@@ -50,11 +101,29 @@ def create_app(settings: Settings) -> FastAPI:
     async def _temporal_unavailable(request: Request, exc: RPCError) -> Response:
         log.error("temporal_unavailable", status=str(exc.status))
         return problem_response(
-            503, "The case engine is unavailable", "Temporal did not answer; try again shortly"
+            503,
+            "The case engine is unavailable",
+            "Temporal did not answer; try again shortly",
+            code="engine_unavailable",
         )
 
-    app.include_router(cases.router)
-    app.include_router(codec.router)
+    for part in (
+        cases,
+        caseload,
+        assessment,
+        assistance,
+        referrals,
+        guardianship,
+        transfers,
+        monitoring,
+        closure,
+        approvals,
+        audit,
+        reports,
+        admin,
+        codec,
+    ):
+        app.include_router(part.router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -8,9 +8,47 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemDetails(BaseModel):
+    """What every error answer holds (RFC 9457), for the OpenAPI description."""
+
+    type: str = "about:blank"
+    title: str = Field(description="What went wrong, in a few words.")
+    status: int
+    detail: str = Field(description="What was wrong and what to do about it.")
+    code: str | None = Field(
+        default=None, description="A stable name for the refusal, e.g. `case_closed`."
+    )
+    errors: list[dict[str, str]] | None = Field(
+        default=None, description="For invalid requests: each field and what is wrong with it."
+    )
+
+
+PROBLEM_DESCRIPTIONS = {
+    401: "No token, or an unknown or revoked one.",
+    403: "Your role may not do this (or, for area-wide requests, the area is not yours).",
+    404: "No such case, or a case outside your area: the two answer alike.",
+    409: "The command does not fit the case as it stands.",
+    422: "The request is not valid.",
+    503: "The case engine is unavailable; retry with the same Idempotency-Key.",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route answering these problems (401 is added: every route has it)."""
+    schema = ProblemDetails.model_json_schema()
+    return {
+        status: {
+            "description": PROBLEM_DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"schema": schema}},
+        }
+        for status in sorted({401, *statuses})
+    }
 
 
 class Problem(Exception):

@@ -21,6 +21,7 @@ from benchmarks.common import (
     Server,
     SuiteResult,
     postgres_server,
+    render_notes,
     render_table,
     report,
     scratch_database,
@@ -52,7 +53,10 @@ def parser() -> argparse.ArgumentParser:
         "--only", choices=SUITES, action="append", help="run only this suite (repeatable)"
     )
     parser.add_argument(
-        "--repeats", type=int, default=5, help="measured runs per figure; the median is kept"
+        "--repeats",
+        type=int,
+        default=store.StoreSizes().repeats,
+        help="measured runs of each side per figure; medians are kept (default %(default)s)",
     )
     parser.add_argument("--quiet", action="store_true", help="print only the table")
     store.add_arguments(parser)
@@ -86,10 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = report(suites, server=server, facts=facts, seconds=time.perf_counter() - started)
     write_json(data, options.output)
     print(render_table(suites))
-    for suite in suites:
-        for comparison in suite.comparisons:
-            for note in comparison.notes:
-                print(f"- {comparison.name}: {note}")
+    print()
+    print(render_notes(suites))
     print(f"results: {options.output}")
     return 0
 

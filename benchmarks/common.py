@@ -144,7 +144,8 @@ async def measure_pair(
     caseflow: Run, baseline: Run, *, repeats: int, warmup: Sequence[Run] = ()
 ) -> tuple[Sample, Sample]:
     """Run each of `warmup` once (unmeasured), then `caseflow` and `baseline` `repeats` times
-    each, interleaved ABBA so neither always goes first."""
+    each, interleaved ABBA so neither always goes first. Run i of one side and run i of the other
+    are measured back to back: a pair."""
     if repeats < 1:
         raise ValueError("repeats must be 1 or more")
     for run in warmup:
@@ -177,7 +178,11 @@ class Comparison:
 
     @property
     def ratio(self) -> float:
-        return self.caseflow.median / self.baseline.median
+        """The median of the paired runs' ratios caseflow/baseline: each pair ran back to back,
+        so a slow spell of the machine weighs on both sides of a pair alike. (It may differ a
+        little from the quotient of the two medians.)"""
+        pairs = zip(self.caseflow.runs, self.baseline.runs, strict=True)
+        return statistics.median(ours / theirs for ours, theirs in pairs)
 
     @property
     def passed(self) -> bool | None:
@@ -244,6 +249,16 @@ def _verdict(comparison: Comparison) -> str:
     return f"{'PASS' if comparison.passed else 'FAIL'} (>= {comparison.target:.2f})"
 
 
+def render_notes(suites: Sequence[SuiteResult]) -> str:
+    """The comparisons' notes as a Markdown list, each note once, naming what it is about."""
+    about: dict[str, list[str]] = {}
+    for suite in suites:
+        for comparison in suite.comparisons:
+            for note in comparison.notes:
+                about.setdefault(note, []).append(comparison.name)
+    return "\n".join(f"- {', '.join(names)}: {note}" for note, names in about.items())
+
+
 def render_table(suites: Sequence[SuiteResult]) -> str:
     """A Markdown table of every comparison (it reads as well in a terminal)."""
     header = ("benchmark", "caseflow ev/s", "baseline ev/s", "ratio", "target")
@@ -252,7 +267,7 @@ def render_table(suites: Sequence[SuiteResult]) -> str:
             f"{suite.name}: {comparison.name}",
             f"{comparison.caseflow.median:,.0f}",
             f"{comparison.baseline.median:,.0f}",
-            f"{comparison.ratio:.2f}",
+            f"{comparison.ratio:.3f}",
             _verdict(comparison),
         )
         for suite in suites

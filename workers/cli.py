@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 
 from caseflow.logs import configure_logging
-from caseflow.settings import get_settings
+from caseflow.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from store.projections import Progress
 
 app = typer.Typer(
     name="caseflow",
@@ -100,3 +108,87 @@ def simulators(
     settings = get_settings()
     configure_logging(settings, process="simulators")
     run_simulators(settings, config)
+
+
+@app.command()
+def projector() -> None:
+    """Keep the read models current with the event log, until Ctrl-C or SIGTERM.
+
+    The read models: caseload, approvals inbox, assistance ledger and program report.
+    """
+    settings = get_settings()
+    configure_logging(settings, process="projector")
+    asyncio.run(_run_projector(settings))
+
+
+projections = typer.Typer(help="The read models built from the event log.", no_args_is_help=True)
+app.add_typer(projections, name="projections")
+
+
+@projections.command("rebuild")
+def rebuild_projections(
+    name: str | None = typer.Argument(None, help="The projection to rebuild; all when omitted."),
+) -> None:
+    """Empty a projection and replay the whole event log into it (all of them without NAME).
+
+    Safe while the projector runs: they take turns, and it carries on from where this stops.
+    """
+    from store.projections import PROJECTIONS, projection_named
+
+    if name is not None:
+        try:
+            projection_named(name)
+        except ValueError as unknown:
+            raise typer.BadParameter(str(unknown)) from None
+    names = [name] if name is not None else [projection.name for projection in PROJECTIONS]
+    settings = get_settings()
+    configure_logging(settings, process="cli")
+    asyncio.run(_rebuild_projections(settings, names))
+
+
+async def _run_projector(settings: Settings) -> None:
+    from store.pool import create_app_pool
+    from store.projections import Projector
+
+    # One connection listens for new events; one applies batches; one spare.
+    pool = await create_app_pool(settings, max_size=3)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await Projector(pool).run(stop)
+    finally:
+        await pool.close()
+
+
+async def _rebuild_projections(settings: Settings, names: list[str]) -> None:
+    from store.pool import create_app_pool
+
+    pool = await create_app_pool(settings, max_size=2)
+    try:
+        for name in names:
+            await _rebuild_one(pool, name)
+    finally:
+        await pool.close()
+
+
+async def _rebuild_one(pool: asyncpg.Pool, name: str) -> None:
+    from store.projections import log_head, rebuild
+
+    head = await log_head(pool)
+    with typer.progressbar(length=max(head, 1), label=f"Rebuilding {name}") as bar:
+        position = await rebuild(pool, name, on_progress=_advancing(bar.update))
+    typer.echo(f"{name}: rebuilt up to position {position} of the event log")
+
+
+def _advancing(update: Callable[[int], None]) -> Callable[[Progress], None]:
+    """A progress callback moving a bar by the events replayed since the last call."""
+    shown = 0
+
+    def advance(progress: Progress) -> None:
+        nonlocal shown
+        update(progress.position - shown)
+        shown = progress.position
+
+    return advance

@@ -185,7 +185,12 @@ class _Stack:
         _say("Preparing the database...")
         lines = asyncio.run(prepare(self.settings))
         env = self._child_env()
-        for name, command in (("worker", "worker"), ("API server", "api")):
+        children = [("worker", "worker"), ("projector", "projector"), ("API server", "api")]
+        if self.settings.embedded_simulators:
+            # Stand-ins for civil affairs and the school system; the worker's calls to them
+            # retry until they answer, so they need no readiness wait of their own.
+            children.insert(0, ("outside-system simulators", "simulators"))
+        for name, command in children:
             self.started.append((name, _Child(command, self.logs / f"{command}.log", env)))
         self._wait_for_api()
         asyncio.run(after_start(self.settings, self._api_url))
@@ -202,6 +207,23 @@ class _Stack:
             wanted.append((s.temporal_port, "CASEFLOW_TEMPORAL_PORT", "Temporal", "127.0.0.1"))
             wanted.append(
                 (s.temporal_ui_port, "CASEFLOW_TEMPORAL_UI_PORT", "Temporal UI", "127.0.0.1")
+            )
+        if s.embedded_simulators:
+            wanted.append(
+                (
+                    s.civil_affairs_simulator_port,
+                    "CASEFLOW_CIVIL_AFFAIRS_SIMULATOR_PORT",
+                    "the civil affairs simulator",
+                    "127.0.0.1",
+                )
+            )
+            wanted.append(
+                (
+                    s.school_simulator_port,
+                    "CASEFLOW_SCHOOL_SIMULATOR_PORT",
+                    "the school system simulator",
+                    "127.0.0.1",
+                )
             )
         seen: dict[int, str] = {}
         for port, setting, _, _ in wanted:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -52,6 +53,12 @@ def refused(refusal: CommandRefused) -> ApplicationError:
     return ApplicationError(refusal.reason, refusal.code, type="CommandRefused", non_retryable=True)
 
 
+def current_update_id() -> str:
+    info = workflow.current_update_info()
+    assert info is not None  # called from an update's validator or handler only
+    return info.id
+
+
 @workflow.defn(name="Case")
 class CaseWorkflow:
     @workflow.init
@@ -65,6 +72,10 @@ class CaseWorkflow:
         self._deciding = asyncio.Lock()
         self._changes = 0
         self._commands = 0
+        # Update id -> the events its command recorded: the previous run's (carried over) and
+        # this run's. Only this run's are carried on, which bounds the memory to about one run.
+        self._answered_before = start.answered
+        self._answered: dict[str, list[UUID]] = {}
         self._outside = OutsideWork(self._case_id, self._record_outside_answer)
 
     @workflow.run
@@ -85,6 +96,7 @@ class CaseWorkflow:
                     state=self._state,
                     opening_fingerprint=self._opening_fingerprint,
                     commands_per_run=start.commands_per_run,
+                    answered=self._answered,
                 )
             )
         assert self._state is not None
@@ -135,6 +147,12 @@ class CaseWorkflow:
         async with self._deciding:
             if self._state is None:
                 raise refused(NOT_OPENED)
+            update_id = current_update_id()
+            answered = self._answered_earlier(update_id)
+            if answered is not None:
+                # The same update id reached an earlier run (a client retry across
+                # continue-as-new): answer it, do not decide it again.
+                return CaseReply(state=self._state, event_ids=answered)
             try:
                 events = commands.decide(
                     self._state,
@@ -147,18 +165,26 @@ class CaseWorkflow:
                 raise refused(refusal) from None
             self._commands += 1
             await self._record(events)
-            return CaseReply(state=self._state, event_ids=[event.event_id for event in events])
+            self._answered[update_id] = [event.event_id for event in events]
+            return CaseReply(state=self._state, event_ids=self._answered[update_id])
 
     @command.validator
     def _validate_command(self, request: CommandRequest) -> None:
         if self._state is None:
             raise refused(NOT_OPENED)
+        if self._answered_earlier(current_update_id()) is not None:
+            return  # answered already; its handler repeats the answer
         try:
             commands.check_command(
                 self._state, request.command, actor=request.actor, now=workflow.now()
             )
         except CommandRefused as refusal:
             raise refused(refusal) from None
+
+    def _answered_earlier(self, update_id: str) -> list[UUID] | None:
+        if update_id in self._answered:
+            return self._answered[update_id]
+        return self._answered_before.get(update_id)
 
     @workflow.signal(name=RECOGNITION_ANSWER_SIGNAL)
     async def recognition_answer(self, answer: RecognitionAnswer) -> None:

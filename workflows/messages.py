@@ -26,6 +26,14 @@ class CaseStart(BaseModel):
     state: CaseState | None = None
     opening_fingerprint: str | None = None
     commands_per_run: int = Field(default=COMMANDS_PER_RUN, ge=1, le=1500)
+    answered: dict[str, list[UUID]] = Field(
+        default_factory=dict,
+        description=(
+            "The previous run's commands: update id -> the events each recorded. Temporal answers "
+            "a repeated update id only within one run, so a command retried across "
+            "continue-as-new is answered from here instead of being decided again."
+        ),
+    )
 
 
 class OpenCase(BaseModel):

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.child import ChildIdentity, ParentSituation
     from domain.rules.referrals import allowance_start
-    from integrations.civil_affairs.models import RecognitionStatus
+    from integrations.civil_affairs.models import DecisionStage, RecognitionStatus
 
 
 class RecognitionRequest(BaseModel):
@@ -81,6 +81,7 @@ class RecognitionWorkflow:
             retry_policy=OUTSIDE_CALL_RETRY_POLICY,
         )
         known = receipt.status
+        told_verified = False
         while True:
             decision = await workflow.execute_activity_method(
                 CivilAffairsActivities.await_recognition_decision,
@@ -100,12 +101,21 @@ class RecognitionWorkflow:
                 await workflow.sleep(request.poll_every)
                 continue
             known = decision.status
-            if known is RecognitionStatus.verified:
+            # Civil affairs may take both steps between two polls (the county confirms, or
+            # denies, an application the township verified meanwhile). The case records the
+            # statutory steps in order and refuses a confirmation of an application it does not
+            # know as verified, so the verification is told first whenever it was skipped.
+            if not told_verified and (
+                known is RecognitionStatus.verified
+                or known is RecognitionStatus.confirmed
+                or decision.denied_at is DecisionStage.county
+            ):
+                told_verified = True
                 await self._tell_case(
                     request,
                     RecognitionAnswer(application_id=request.application_id, decision="verified"),
                 )
-            elif known is RecognitionStatus.denied:
+            if known is RecognitionStatus.denied:
                 await self._tell_case(
                     request,
                     RecognitionAnswer(
@@ -115,7 +125,7 @@ class RecognitionWorkflow:
                     ),
                 )
                 return known.value
-            elif known is RecognitionStatus.confirmed:
+            if known is RecognitionStatus.confirmed:
                 first_month = allowance_start(decision.confirmed_on or workflow.now().date())
                 await workflow.execute_activity_method(
                     CivilAffairsActivities.start_allowance,

@@ -18,7 +18,12 @@ PENDING_APPROVAL = SearchAttributeKey.for_bool("PendingApproval")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
 
 SEARCH_ATTRIBUTE_KEYS: list[SearchAttributeKey[Any]] = [
-    CASE_STATUS, CASE_PRIORITY, COUNTY_CODE, PENDING_APPROVAL, OVERDUE]
+    CASE_STATUS,
+    CASE_PRIORITY,
+    COUNTY_CODE,
+    PENDING_APPROVAL,
+    OVERDUE,
+]
 
 # name -> Temporal indexed value type ("Keyword", "Bool"), as the dev server's --search-attribute
 # flag takes them.

@@ -27,7 +27,7 @@ from domain.rules.approvals import ApprovalKind
 from domain.rules.escalation import EscalationLevel
 from domain.state import ApprovalStatus
 from store.projections.arguments import check_area, check_page
-from store.projections.base import ProjectedEvent, Projection
+from store.projections.base import Connection, ProjectedEvent, Projection
 
 APPROVAL_EVENTS: Final = (
     ApprovalRequested,
@@ -95,7 +95,7 @@ class ApprovalsInboxProjection(Projection):
     name = "approvals_inbox"
     tables = ("approvals_inbox",)
 
-    async def handle(self, connection: asyncpg.Connection, event: ProjectedEvent) -> None:
+    async def handle(self, connection: Connection, event: ProjectedEvent) -> None:
         if not isinstance(event.event, APPROVAL_EVENTS):
             return
         state = event.after

@@ -12,7 +12,7 @@ import asyncpg
 from domain.events import AssistanceDelivered
 from domain.rules.assistance import ASSISTANCE_GROUP, AssistanceKind
 from store.projections.arguments import check_area, check_page
-from store.projections.base import ProjectedEvent, Projection
+from store.projections.base import Connection, ProjectedEvent, Projection
 
 INSERT_DELIVERY: Final = """
 INSERT INTO assistance_ledger (
@@ -52,7 +52,7 @@ class AssistanceLedgerProjection(Projection):
     name = "assistance_ledger"
     tables = ("assistance_ledger",)
 
-    async def handle(self, connection: asyncpg.Connection, event: ProjectedEvent) -> None:
+    async def handle(self, connection: Connection, event: ProjectedEvent) -> None:
         delivered = event.event
         if not isinstance(delivered, AssistanceDelivered):
             return

@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import TypeAlias
 from uuid import UUID
 
 import asyncpg
@@ -21,6 +21,9 @@ from pydantic import ValidationError
 from domain.events import CaseEvent
 from domain.state import CaseState, FoldError
 from store.errors import StoreError
+
+# A pool's connection, inside the transaction of one batch.
+Connection: TypeAlias = asyncpg.pool.PoolConnectionProxy
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +41,12 @@ class ProjectedEvent:
 class Projection(ABC):
     """A read model: its tables, emptied by a rebuild, and how one event changes them."""
 
-    name: ClassVar[str]
+    name: str
     # Every table holding this projection's rows, all of which a rebuild empties.
-    tables: ClassVar[tuple[str, ...]]
+    tables: tuple[str, ...]
 
     @abstractmethod
-    async def handle(self, connection: asyncpg.Connection, event: ProjectedEvent) -> None:
+    async def handle(self, connection: Connection, event: ProjectedEvent) -> None:
         """Apply `event` to the read model, inside the batch's transaction on `connection`."""
 
 

@@ -25,7 +25,7 @@ from domain.rules.priority import Priority
 from domain.rules.risk import RiskLevel
 from domain.state import CaseState, CaseStatus, ReferralStatus
 from store.projections.arguments import check_area, check_page
-from store.projections.base import ProjectedEvent, Projection
+from store.projections.base import Connection, ProjectedEvent, Projection
 
 UPSERT_CASE: Final = """
 INSERT INTO caseload (
@@ -60,15 +60,19 @@ case_id, status, priority, risk_level, assessment_due_at, assessment_overdue, ap
 referrals_overdue, visit_missed, overdue, next_visit_due, next_deadline, village, township,
 county, assigned_to, opened_at, updated_at, version, position
 """
+_FILTER: Final = """
+village LIKE $1 || '%'
+AND ($2::text IS NULL OR status = $2)
+AND ($3::text IS NULL OR priority = $3)
+AND ($4::boolean IS NULL OR overdue = $4)
+"""
 SELECT_CASELOAD: Final = f"""
 SELECT {_COLUMNS} FROM caseload
-WHERE village LIKE $1 || '%'
-  AND ($2::text IS NULL OR status = $2)
-  AND ($3::text IS NULL OR priority = $3)
-  AND ($4::boolean IS NULL OR overdue = $4)
+WHERE {_FILTER}
 ORDER BY next_deadline NULLS LAST, opened_at, case_id
 LIMIT $5 OFFSET $6
-"""  # noqa: S608 (the columns are ours; every value is a parameter)
+"""  # noqa: S608 (the columns and condition are ours; every value is a parameter)
+COUNT_CASELOAD: Final = f"SELECT count(*) FROM caseload WHERE {_FILTER}"  # noqa: S608
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +137,11 @@ def _visit_missed(state: CaseState) -> bool:
     """The last visit missed under the current plan's schedule, with no visit made since."""
     if not state.is_open or state.plan is None or state.next_visit_due is None:
         return False
+    planned_at = state.plan.recorded_at
     missed = [
         escalation.deadline
         for escalation in state.escalations
-        if escalation.breach is Breach.visit_missed and escalation.deadline >= state.plan.recorded_at
+        if escalation.breach is Breach.visit_missed and escalation.deadline >= planned_at
     ]
     if not missed:
         return False
@@ -163,7 +168,7 @@ class CaseloadProjection(Projection):
     name = "caseload"
     tables = ("caseload",)
 
-    async def handle(self, connection: asyncpg.Connection, event: ProjectedEvent) -> None:
+    async def handle(self, connection: Connection, event: ProjectedEvent) -> None:
         row = caseload_row(event.after, position=event.position)
         await connection.execute(
             UPSERT_CASE,
@@ -216,6 +221,26 @@ async def caseload(
     return [_caseload_row(row) for row in rows]
 
 
+async def caseload_count(
+    pool: asyncpg.Pool,
+    *,
+    area: str,
+    status: CaseStatus | None = None,
+    priority: Priority | None = None,
+    overdue: bool | None = None,
+) -> int:
+    """How many cases `caseload` lists with the same filters, over all pages."""
+    check_area(area)
+    count = await pool.fetchval(
+        COUNT_CASELOAD,
+        area,
+        status.value if status is not None else None,
+        priority.value if priority is not None else None,
+        overdue,
+    )
+    return int(count)
+
+
 def _caseload_row(row: asyncpg.Record) -> CaseloadRow:
     return CaseloadRow(
         case_id=row["case_id"],
@@ -239,4 +264,3 @@ def _caseload_row(row: asyncpg.Record) -> CaseloadRow:
         version=row["version"],
         position=row["position"],
     )
-

@@ -43,7 +43,7 @@ from domain.events import (
 from domain.rules.assistance import ASSISTANCE_GROUP, AssistanceKind
 from domain.state import CaseState
 from store.projections.arguments import check_county
-from store.projections.base import ProjectedEvent, Projection
+from store.projections.base import Connection, ProjectedEvent, Projection, ProjectionError
 
 CHILDREN_COVERED: Final = "children_covered"
 ASSISTANCE_TOTAL: Final = "assistance.total"
@@ -186,7 +186,7 @@ class ProgramReportProjection(Projection):
     name = "program_report"
     tables = ("program_report_facts", "program_report_coverage")
 
-    async def handle(self, connection: asyncpg.Connection, event: ProjectedEvent) -> None:
+    async def handle(self, connection: Connection, event: ProjectedEvent) -> None:
         state = event.after
         await self._follow_coverage(connection, event)
         facts = [
@@ -204,16 +204,22 @@ class ProgramReportProjection(Projection):
         if facts:
             await connection.executemany(INSERT_FACT, facts)
 
-    async def _follow_coverage(self, connection: asyncpg.Connection, event: ProjectedEvent) -> None:
+    async def _follow_coverage(self, connection: Connection, event: ProjectedEvent) -> None:
         before, after = _covered(event.before), _covered(event.after)
         if before == after:
             return
         day = today(event.event.occurred_at)
         state = event.after
         for category in sorted(before - after):
-            await connection.execute(
+            ended = await connection.execute(
                 END_COVERAGE, state.case_id, category.value, day, event.event_id, event.position
             )
+            if ended != "UPDATE 1":
+                raise ProjectionError(
+                    f"projection {self.name}: event {event.event_id} at position "
+                    f"{event.position} ends the coverage of case {state.case_id} as "
+                    f"{category.value}, which has no coverage period open"
+                )
         for category in sorted(after - before):
             await connection.execute(
                 BEGIN_COVERAGE,
@@ -262,8 +268,9 @@ async def program_report(
     present) is how far coverage periods not ended yet reach."""
     check_county(county)
     first, last = _year(year)
-    async with pool.acquire() as connection, connection.transaction(
-        isolation="repeatable_read", readonly=True
+    async with (
+        pool.acquire() as connection,
+        connection.transaction(isolation="repeatable_read", readonly=True),
     ):
         position = await connection.fetchval(SELECT_POSITION, ProgramReportProjection.name)
         counted = await connection.fetch(COUNT_FACTS, year, county)

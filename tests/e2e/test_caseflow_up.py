@@ -36,6 +36,8 @@ class Stack:
             "CASEFLOW_POSTGRES_PORT": str(free_port()),
             "CASEFLOW_TEMPORAL_PORT": str(free_port()),
             "CASEFLOW_TEMPORAL_UI_PORT": str(free_port()),
+            "CASEFLOW_CIVIL_AFFAIRS_SIMULATOR_PORT": str(free_port()),
+            "CASEFLOW_SCHOOL_SIMULATOR_PORT": str(free_port()),
         }
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []

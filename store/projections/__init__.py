@@ -1,0 +1,48 @@
+"""Read models built from the event log: the caseload, the approvals inbox, the assistance
+ledger and the program report, kept current by the projector (exactly once, woken by
+LISTEN/NOTIFY, polling as fallback) and rebuilt from the log on demand.
+
+One module per projection, each with its tables' SQL, its handler and its queries; the projector
+in `projector.py`; tables in store/migrations/0003_projections.sql.
+"""
+
+from __future__ import annotations
+
+from store.projections.approvals_inbox import InboxItem, approvals_inbox
+from store.projections.assistance_ledger import Delivery, assistance_ledger
+from store.projections.base import ProjectedEvent, Projection, ProjectionError
+from store.projections.caseload import CaseloadRow, caseload, caseload_count
+from store.projections.program_report import (
+    FIGURES,
+    ProgramReport,
+    ReportFact,
+    program_report,
+    report_facts,
+)
+from store.projections.projector import Progress, Projector, log_head, positions, rebuild
+from store.projections.registry import PROJECTIONS, projection_named
+
+__all__ = [
+    "FIGURES",
+    "PROJECTIONS",
+    "CaseloadRow",
+    "Delivery",
+    "InboxItem",
+    "ProgramReport",
+    "Progress",
+    "ProjectedEvent",
+    "Projection",
+    "ProjectionError",
+    "Projector",
+    "ReportFact",
+    "approvals_inbox",
+    "assistance_ledger",
+    "caseload",
+    "caseload_count",
+    "log_head",
+    "positions",
+    "program_report",
+    "projection_named",
+    "rebuild",
+    "report_facts",
+]

@@ -1,0 +1,121 @@
+"""`python -m benchmarks` runs end to end with tiny sizes and reports in the agreed shape.
+
+Only the shape is checked, never the figures: speed targets live in the benchmarks, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from benchmarks.common import REPORT_FORMAT
+
+ROOT = Path(__file__).resolve().parent.parent
+REPEATS = 2
+TINY = {
+    "--single-events": 12,
+    "--batch-events": 30,
+    "--batch-size": 5,
+    "--writers": 2,
+    "--writer-events": 6,
+    "--stream-length": 20,
+    "--replay-events": 40,
+    "--page-size": 16,
+    "--warmup-events": 4,
+    "--repeats": REPEATS,
+}
+STORE_RESULTS = [
+    "append, 1 event/tx",
+    "append, 5 events/tx",
+    "append, 2 writers",
+    "replay 40-event case",
+    "read whole log",
+]
+
+
+def check_sample(sample: dict[str, Any]) -> None:
+    assert set(sample) == {"events_per_s", "runs"}
+    assert len(sample["runs"]) == REPEATS
+    assert all(run > 0 for run in sample["runs"])
+    assert sample["events_per_s"] > 0
+
+
+async def bench_databases(server_url: str) -> list[str]:
+    connection = await asyncpg.connect(server_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'caseflow_bench_%'"
+        )
+        return [row["datname"] for row in rows]
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="module")
+def results(
+    postgres_server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, Any], str]:
+    """The JSON report and the printed table of one tiny run (on the session's server)."""
+    output = tmp_path_factory.mktemp("benchmarks") / "latest.json"
+    sizes = [str(part) for flag, value in TINY.items() for part in (flag, value)]
+    command = [sys.executable, "-m", "benchmarks", "--database-url", postgres_server_url]
+    command += ["--output", str(output), "--quiet", *sizes]
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    finished = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False
+    )
+    assert finished.returncode == 0, finished.stderr
+    return json.loads(output.read_text(encoding="utf-8")), finished.stdout
+
+
+def test_the_store_benchmark_reports_every_figure_beside_its_baseline(
+    results: tuple[dict[str, Any], str],
+) -> None:
+    report, printed = results
+    assert report["format"] == REPORT_FORMAT
+    assert report["environment"]["postgres"]["source"] == "DATABASE_URL"
+    assert report["environment"]["postgres"]["server_version"]
+    assert isinstance(report["all_targets_passed"], bool)
+    store = report["suites"]["store"]
+    assert store["settings"]["replay_events"] == TINY["--replay-events"]
+    assert [result["name"] for result in store["results"]] == STORE_RESULTS
+    for result in store["results"]:
+        assert result["unit"] == "events/s"
+        assert result["description"]
+        check_sample(result["caseflow"])
+        check_sample(result["baseline"])
+        assert result["ratio"] > 0
+        if result["target"] is None:
+            assert result["passed"] is None
+        else:
+            assert result["passed"] is (result["ratio"] >= result["target"])
+        assert isinstance(result["notes"], list)
+        # The table names every figure.
+        assert f"store: {result['name']}" in printed
+    appends = [result for result in store["results"] if result["name"].startswith("append")]
+    assert [result["target"] for result in appends] == [0.8, 0.8, 0.8]
+    assert all(any("NOT gap-safe" in note for note in result["notes"]) for result in appends)
+    assert store["details"]["baseline_gap_safe"] is False
+    breakdown = store["details"]["replay_breakdown"]
+    assert set(breakdown["caseflow"]) == {
+        "read_stream_us_per_event",
+        "decode_us_per_event",
+        "fold_us_per_event",
+    }
+    assert set(breakdown["baseline"]) == {
+        "fetch_us_per_event",
+        "validate_and_apply_us_per_event",
+    }
+
+
+async def test_the_benchmark_leaves_no_database_behind(
+    results: tuple[dict[str, Any], str], postgres_server_url: str
+) -> None:
+    assert await bench_databases(postgres_server_url) == []
