@@ -58,6 +58,11 @@ class Settings(BaseSettings):
             "data_dir: set it wherever processes share a Temporal server but not data_dir."
         ),
     )
+    checkpoint_interval_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="How often the projector process signs a checkpoint over the event log.",
+    )
     temporal_namespace: str = "default"
     task_queue: str = "caseflow-cases"
 

@@ -22,6 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from caseflow.settings import Settings
 from store import statements as sql
 from store.errors import IntegrityViolation
 from store.events import StoredEvent, stored_event
@@ -420,3 +421,11 @@ def _key_from_hex(value: str, source: str) -> Ed25519PrivateKey:
     if len(seed) != 32:
         raise ValueError(f"{source} must be the hex of a 32-byte Ed25519 seed (64 hex digits)")
     return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def signing_key_for(settings: Settings) -> Ed25519PrivateKey:
+    """The key that signs the log's checkpoints: `CASEFLOW_CHECKPOINT_SIGNING_KEY`, or the key
+    file of the data folder (made on first use). Whatever writes or checks checkpoints uses it."""
+    return load_or_create_signing_key(
+        settings.checkpoint_signing_key, settings.data_dir / "keys" / "checkpoint-signing-key"
+    )

@@ -149,6 +149,7 @@ def rebuild_projections(
 async def _run_projector(settings: Settings) -> None:
     from store.pool import create_app_pool
     from store.projections import Projector
+    from workers.checkpoints import keep_checkpoints
 
     # One connection listens for new events; one applies batches; one spare.
     pool = await create_app_pool(settings, max_size=3)
@@ -157,7 +158,7 @@ async def _run_projector(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await Projector(pool).run(stop)
+        await asyncio.gather(Projector(pool).run(stop), keep_checkpoints(pool, settings, stop))
     finally:
         await pool.close()
 
