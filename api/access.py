@@ -31,11 +31,11 @@ ADMINS = frozenset({Role.admin})
 def require_role(actor: Actor, roles: frozenset[Role], doing: str) -> None:
     """Refuse (403) a caller whose role may not do this."""
     if actor.role not in roles:
-        allowed = " or ".join(sorted(role.value for role in roles))
+        allowed = " and ".join(sorted(f"{role.value}s" for role in roles))
         raise Problem(
             403,
             "Not allowed",
-            f"a {actor.role.value} cannot {doing}; this is for a {allowed}",
+            f"{actor.role.value}s cannot {doing}; that is for {allowed}",
             code="role_not_allowed",
         )
 

@@ -98,7 +98,7 @@ async def create_user(
 @router.post(
     "/users/{user_id}/revocation", response_model=User, responses=problem_responses(403, 404, 409)
 )
-async def revoke_user(user_id: str, actor: CurrentActor, request: Request) -> User:
+async def revoke_user(user_id: UserId, actor: CurrentActor, request: Request) -> User:
     """Revoke a user's token from now on (revoking again changes nothing)."""
     _check_admin(actor)
     if user_id == actor.user_id:

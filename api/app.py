@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from temporalio.service import RPCError
 
 from api import (
@@ -29,6 +29,7 @@ from api import (
 )
 from api.context import Services
 from api.problems import problem_response
+from api.request_text import refuse_nul
 from caseflow.logs import get_logger
 from caseflow.settings import Settings
 from caseflow.temporal import connect
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         openapi_tags=TAGS,
+        dependencies=[Depends(refuse_nul)],
     )
     problems.install(app)
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field, JsonValue
 
@@ -22,23 +21,14 @@ from api.cases import TimelineEntry, case_timeline
 from api.context import services
 from api.database import database
 from api.problems import Problem, problem_responses
-from caseflow.settings import Settings
 from domain.codec import case_stream_id, decode
 from domain.events import CaseOpened
 from domain.state import CaseState
 from store.case_history import load_case
 from store.events import StoredEvent
-from store.integrity import VerifyReport, load_or_create_signing_key, verify
+from store.integrity import VerifyReport, signing_key_for, verify
 
 router = APIRouter(tags=["audit"])
-
-
-def checkpoint_signing_key(settings: Settings) -> Ed25519PrivateKey:
-    """The key that signs the log's checkpoints: `CASEFLOW_CHECKPOINT_SIGNING_KEY`, or the key
-    file of the data folder (made on first use). Whatever writes checkpoints must use this too."""
-    return load_or_create_signing_key(
-        settings.checkpoint_signing_key, settings.data_dir / "keys" / "checkpoint-signing-key"
-    )
 
 
 class FieldChange(BaseModel):
@@ -167,6 +157,6 @@ async def get_integrity(actor: CurrentActor, request: Request) -> IntegrityRepor
     """Check the whole event log: every hash chain and every signed checkpoint (auditors and
     admins)."""
     require_role(actor, VERIFIERS, "verify the record")
-    key = checkpoint_signing_key(services(request).settings)
+    key = signing_key_for(services(request).settings)
     report = await verify(database(request), public_key=key.public_key())
     return integrity_report(report)

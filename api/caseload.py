@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
@@ -23,7 +22,7 @@ from domain.actors import Role
 from domain.commands import AssignCaseworker
 from domain.rules.priority import Priority
 from domain.state import CaseStatus
-from store.projections import CaseloadRow, caseload
+from store.projections import CaseloadRow, caseload, caseload_count
 from store.projections.arguments import MAX_PAGE
 from workflows.messages import CaseReply
 
@@ -64,39 +63,10 @@ async def get_caseload(
         limit=limit,
         offset=offset,
     )
-    if 0 < len(items) < limit or (offset == 0 and not items):
-        total = offset + len(items)  # this page is the last one
-    else:
-        total = await _count(
-            pool, area=actor.area, status=status, priority=priority, overdue=overdue
-        )
+    total = await caseload_count(
+        pool, area=actor.area, status=status, priority=priority, overdue=overdue
+    )
     return CaseloadPage(items=items, total=total, limit=limit, offset=offset)
-
-
-async def _count(
-    pool: asyncpg.Pool,
-    *,
-    area: str,
-    status: CaseStatus | None,
-    priority: Priority | None,
-    overdue: bool | None,
-) -> int:
-    """How many cases match, read page by page: the caseload projection has no count query yet
-    (one there would replace this)."""
-    total = 0
-    while True:
-        page = await caseload(
-            pool,
-            area=area,
-            status=status,
-            priority=priority,
-            overdue=overdue,
-            limit=MAX_PAGE,
-            offset=total,
-        )
-        total += len(page)
-        if len(page) < MAX_PAGE:
-            return total
 
 
 @router.post("/cases/{case_id}/caseworker", response_model=CaseReply, responses=COMMAND_RESPONSES)

@@ -3,8 +3,10 @@
 Every command endpoint ends in `send_command`: the API checks the caller's role and that the case
 lies in their area, then sends the command as the workflow's `command` update, whose validator
 checks role, area and the case's state again (a refused command writes nothing). The update id is
-made from the caller and their `Idempotency-Key`, so a retried request is answered with the first
-outcome, not carried out twice; without a key every request is a new command.
+made from the caller, their `Idempotency-Key` and the command itself: the same request sent again
+with the same key is answered with the first outcome, not carried out twice; a different command
+under a key already used is a request of its own (never answered with another command's outcome);
+without a key every request is a new command.
 
 Refusals and their HTTP status, one mapping for the whole API (`code` names the refusal):
 
@@ -28,6 +30,7 @@ Refusals and their HTTP status, one mapping for the whole API (`code` names the 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Annotated, Final, TypeVar
 from uuid import UUID
@@ -124,14 +127,14 @@ def engine_unavailable(what: str) -> Problem:
     )
 
 
-def derived_id(kind: str, actor: Actor, idempotency_key: str) -> UUID:
-    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{kind}\n{actor.user_id}\n{idempotency_key}")
-
-
-def update_id(actor: Actor, idempotency_key: str | None) -> str:
+def update_id(actor: Actor, idempotency_key: str | None, command: CaseCommand) -> str:
     if idempotency_key is None:
         return f"command-{uuid.uuid4()}"
-    return f"command-{derived_id('command', actor, idempotency_key)}"
+    # Temporal answers a known update id with its first outcome, whatever the new argument: the
+    # command is part of the id, so a key reused for another command cannot get that answer.
+    fingerprint = hashlib.sha256(command.model_dump_json().encode()).hexdigest()
+    name = f"command\n{actor.user_id}\n{idempotency_key}\n{fingerprint}"
+    return f"command-{uuid.uuid5(IDEMPOTENCY_NAMESPACE, name)}"
 
 
 def command_from(model: type[_Command], body: BaseModel, **path_ids: UUID) -> _Command:
@@ -155,14 +158,14 @@ async def send_command(
     roles: frozenset[Role] = STAFF,
 ) -> CaseReply:
     """Have the case's workflow decide `command`; its answer, or the refusal as a problem."""
-    require_role(actor, roles, command.command.replace("_", " "))
+    require_role(actor, roles, f"send the command {command.command}")
     await case_in_reach(request, actor, case_id)
     handle = services(request).temporal.get_workflow_handle(case_stream_id(case_id))
     try:
         reply: CaseReply = await handle.execute_update(
             "command",
             CommandRequest(command=command, actor=actor),
-            id=update_id(actor, idempotency_key),
+            id=update_id(actor, idempotency_key, command),
             result_type=CaseReply,
         )
     except WorkflowUpdateFailedError as failure:

@@ -78,6 +78,17 @@ def problem_response(
     )
 
 
+# What the framework itself refuses, said so that the caller knows what to change.
+_HTTP_ERRORS = {
+    400: (
+        "The request could not be read",
+        "the body is not valid JSON; send a JSON object with 'Content-Type: application/json'",
+    ),
+    404: ("Not found", "there is nothing at this path; the API is described at /docs"),
+    405: ("Method not allowed", "this path does not take this method; see /docs"),
+}
+
+
 def _field(location: tuple[Any, ...]) -> str:
     # ("body", "child", "date_of_birth") -> "child.date_of_birth"
     parts = (
@@ -108,4 +119,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, str(exc.detail), str(exc.detail))
+        title, detail = _HTTP_ERRORS.get(exc.status_code, (str(exc.detail), str(exc.detail)))
+        return problem_response(exc.status_code, title, detail)

@@ -180,7 +180,11 @@ CASE_ENDPOINTS = [
         "POST",
         "/cases/{case}/transfers",
         STAFF,
-        lambda: {"destination_kind": "boarding_school", "destination": "Town school", "reason": "x"},
+        lambda: {
+            "destination_kind": "boarding_school",
+            "destination": "Town school",
+            "reason": "x",
+        },
     ),
     Endpoint("transfer place", "POST", "/cases/{case}/transfers/{id}/place", STAFF, dict),
     Endpoint(
@@ -292,7 +296,8 @@ async def test_case_endpoints_allow_and_refuse_by_role_and_area(
     now = datetime.now(UTC)
     wrong = []
     for user_id, places in PLACES.items():
-        for where, place in zip(("inside", "outside"), places, strict=True):
+        wheres: tuple[Where, Where] = ("inside", "outside")
+        for where, place in zip(wheres, places, strict=True):
             path = endpoint.path.format(
                 case=cases[place],
                 id=_random(),
@@ -431,11 +436,7 @@ async def test_area_wide_endpoints_allow_and_refuse_by_role_and_area(
                 want = "403 outside_area"
             else:
                 want = "allowed"
-            got = (
-                f"{answer.status_code} {code}"
-                if answer.status_code in (401, 403)
-                else "allowed"
-            )
+            got = f"{answer.status_code} {code}" if answer.status_code in (401, 403) else "allowed"
             if got != want:
                 wrong.append(f"{user_id} {where}: expected {want}, got {got}: {answer.text}")
     assert not wrong, "\n".join(wrong)
@@ -465,5 +466,6 @@ async def test_the_workflow_checks_role_and_area_again_and_writes_nothing_when_r
                 "command", CommandRequest(command=visit, actor=actor), result_type=CaseReply
             )
         refusal = refusal_of(refused.value)
-        assert refusal is not None and refusal.code == code
+        assert refusal is not None
+        assert refusal.code == code
     assert await event_count(world.engine) == before

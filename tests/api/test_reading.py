@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from store.integrity import signing_key_for, write_checkpoint
 from tests.api.conftest import (
     OTHER_TOWNSHIP_VILLAGE,
     VILLAGE,
@@ -55,9 +56,12 @@ async def test_the_timeline_says_who_when_why_and_which_rule(world: World) -> No
     assert opened["actor"] == {"user_id": "demo-caseworker", "role": "caseworker", "area": VILLAGE}
     assert screened["actor"]["role"] == "system"
     assert screened["causation_id"] == opened["event_id"]
-    assert screened["rule"] and screened["rule_version"] and screened["reason"]
+    assert screened["rule"]
+    assert screened["rule_version"]
+    assert screened["reason"]
     assert assessed["event_id"] == reply["event_ids"][0]
-    assert assessed["rule"] and assessed["facts"]["risk_level"] == reply["state"]["risk_level"]
+    assert assessed["rule"]
+    assert assessed["facts"]["risk_level"] == reply["state"]["risk_level"]
     assert assessed["facts"]["scores"] == SCORES
 
 
@@ -69,7 +73,9 @@ async def test_auditors_see_the_case_as_it_stood_and_what_changed_since(world: W
     auditor = world.auth("demo-auditor")
     http = world.engine.http
 
-    then = await http.get(f"/cases/{case_id}", params={"as_of": reported.isoformat()}, headers=auditor)
+    then = await http.get(
+        f"/cases/{case_id}", params={"as_of": reported.isoformat()}, headers=auditor
+    )
     assert then.status_code == 200, then.text
     assert then.json()["status"] == "reported"
     assert then.json()["need_scores"] is None
@@ -116,12 +122,16 @@ async def test_auditors_see_the_case_as_it_stood_and_what_changed_since(world: W
 
 async def test_integrity_passes_on_the_untouched_store(world: World) -> None:
     case_id = await report_child(world, "demo-caseworker", VILLAGE)
+    # As the projector process does now and then: a checkpoint signed with the engine's key.
+    assert await write_checkpoint(world.engine.pool, signing_key_for(world.settings))
+    await report_child(world, "demo-caseworker", VILLAGE)  # and events after it
     for user in ("demo-auditor", "demo-admin"):
         whole = await world.engine.http.get("/integrity", headers=world.auth(user))
         assert whole.status_code == 200, whole.text
         assert whole.json()["ok"] is True
         assert whole.json()["first_problem"] is None
-        assert whole.json()["events_checked"] >= 2
+        assert whole.json()["checkpoints_checked"] >= 1
+        assert whole.json()["events_checked"] >= 4
     case = await world.engine.http.get(
         f"/cases/{case_id}/integrity", headers=world.auth("demo-auditor")
     )
@@ -144,7 +154,8 @@ async def test_the_caseload_lists_the_callers_area_only_with_a_total(world: Worl
 
     everything = await caseload("demo-caseworker", limit=1000)
     ids = {row["case_id"] for row in everything["items"]}
-    assert str(mine) in ids and str(theirs) not in ids
+    assert str(mine) in ids
+    assert str(theirs) not in ids
     assert all(row["village"].startswith(VILLAGE) for row in everything["items"])
     assert everything["total"] == len(everything["items"])
 
@@ -152,7 +163,8 @@ async def test_the_caseload_lists_the_callers_area_only_with_a_total(world: Worl
     assert len(first["items"]) == 1
     assert first["total"] == everything["total"]
     beyond = await caseload("demo-caseworker", offset=everything["total"] + 5)
-    assert beyond["items"] == [] and beyond["total"] == everything["total"]
+    assert beyond["items"] == []
+    assert beyond["total"] == everything["total"]
 
     county = await caseload("demo-county-officer", limit=1000)
     assert {str(mine), str(theirs)} <= {row["case_id"] for row in county["items"]}
@@ -179,6 +191,19 @@ async def test_a_retried_command_is_answered_not_repeated(world: World) -> None:
     )
     assert answer.status_code == 201
     assert answer.json()["event_ids"] != first["event_ids"]
+    # The same key with another command is that command, never the first one's answer.
+    visit = await world.engine.http.post(
+        f"/cases/{case_id}/visits",
+        json={
+            "visited_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+            "visit_kind": "phone",
+            "observations": "Called the grandmother.",
+        },
+        headers=world.auth("demo-caseworker", **{"Idempotency-Key": "assess-once"}),
+    )
+    assert visit.status_code == 201, visit.text
+    assert visit.json()["event_ids"] != first["event_ids"]
+    assert visit.json()["state"]["visits"] == 1
     # Without a key, each request is a new command.
     third = await assess(world, case_id)
     assert third["event_ids"] != first["event_ids"]
@@ -218,4 +243,20 @@ async def test_a_refused_command_writes_nothing_and_says_what_to_do(world: World
     )
     assert invalid.status_code == 422
     assert invalid.json()["code"] == "invalid_request"
-    assert await event_count(world.engine) == count
+    # A NUL in a text would stop the projections at its event: refused before anything else.
+    nul = await world.engine.http.post(
+        f"/cases/{case_id}/referrals",
+        content=rb'{"agency_kind": "ngo", "agency": "A\u0000B", "service": "Meals"}',
+        headers=world.auth("demo-caseworker", **{"Content-Type": "application/json"}),
+    )
+    assert nul.status_code == 422
+    assert "NUL" in nul.json()["detail"]
+    escaped = await world.engine.http.post(
+        f"/cases/{case_id}/referrals",
+        content=rb'{"agency_kind": "ngo", "agency": "A\\u0000B", "service": "Meals"}',
+        headers=world.auth("demo-caseworker", **{"Content-Type": "application/json"}),
+    )
+    assert escaped.status_code == 201, escaped.text
+    assert escaped.json()["state"]["referrals"].popitem()[1]["agency"] == "A\\u0000B"
+    await project(world.engine)
+    assert await event_count(world.engine) == count + 1
