@@ -11,6 +11,12 @@ import typer
 
 from caseflow.logs import configure_logging
 from caseflow.settings import Settings, get_settings
+from workers.cli_approvals import approvals
+from workers.cli_audit import audit
+from workers.cli_cases import cases
+from workers.cli_report import report
+from workers.cli_simulate import simulate
+from workers.cli_users import users
 
 if TYPE_CHECKING:
     import asyncpg
@@ -123,6 +129,13 @@ def projector() -> None:
 
 projections = typer.Typer(help="The read models built from the event log.", no_args_is_help=True)
 app.add_typer(projections, name="projections")
+# Operators, straight on the database; then users, through the API (workers/cli_*.py).
+app.add_typer(users, name="users")
+app.command("simulate")(simulate)
+app.add_typer(cases, name="cases")
+app.add_typer(approvals, name="approvals")
+app.add_typer(audit, name="audit")
+app.add_typer(report, name="report")
 
 
 @projections.command("rebuild")
