@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import asyncpg
 import structlog
 from fastapi import Depends, FastAPI, Request, Response
 from temporalio.service import RPCError
@@ -26,6 +27,7 @@ from api import (
     referrals,
     reports,
     transfers,
+    web,
 )
 from api.context import Services
 from api.problems import problem_response
@@ -109,6 +111,23 @@ def create_app(settings: Settings) -> FastAPI:
             code="engine_unavailable",
         )
 
+    # The event store restarting or out of reach: asyncpg raises these while connections are
+    # lost or refused. The request changed nothing that could be half done (a command's events
+    # are appended by the workflow), so the caller may retry with the same Idempotency-Key.
+    @app.exception_handler(asyncpg.PostgresConnectionError)
+    @app.exception_handler(asyncpg.exceptions.OperatorInterventionError)  # shutting down
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(asyncpg.exceptions.InternalClientError)
+    @app.exception_handler(ConnectionError)
+    async def _store_unavailable(request: Request, exc: Exception) -> Response:
+        log.error("event_store_unavailable", error=type(exc).__name__)
+        return problem_response(
+            503,
+            "The case engine is unavailable",
+            "the event store did not answer; try again shortly",
+            code="engine_unavailable",
+        )
+
     for part in (
         cases,
         caseload,
@@ -126,6 +145,9 @@ def create_app(settings: Settings) -> FastAPI:
         codec,
     ):
         app.include_router(part.router)
+    # The web UI (pages under /ui/, their styles and scripts under /static/).
+    app.include_router(web.router())
+    app.mount(web.STATIC_PATH, web.static_files(), name="static")
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

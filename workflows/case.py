@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events.closure import ClosureReason
     from domain.state import CaseState, fold
     from workflows.messages import (
+        REMEMBERED_COMMANDS,
         CaseOpenedReply,
         CaseReply,
         CaseStart,
@@ -40,6 +41,11 @@ APPEND_TIMEOUT = timedelta(seconds=30)
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
 )
+
+# Ending a run: first a timer, so the appends are committed by a task that does not end the run
+# (`CaseWorkflow._settle`). Runs recorded before this have no patch marker and end as they did.
+SETTLE_BEFORE_ENDING = "settle-before-ending"
+SETTLING = timedelta(milliseconds=1)
 
 KEY_REUSED = CommandRefused(
     "idempotency_key_reused",
@@ -72,10 +78,9 @@ class CaseWorkflow:
         self._deciding = asyncio.Lock()
         self._changes = 0
         self._commands = 0
-        # Update id -> the events its command recorded: the previous run's (carried over) and
-        # this run's. Only this run's are carried on, which bounds the memory to about one run.
-        self._answered_before = start.answered
-        self._answered: dict[str, list[UUID]] = {}
+        # Update id -> the events its command recorded, oldest first: the latest commands of the
+        # runs before, then this run's. The latest REMEMBERED_COMMANDS are carried on.
+        self._answered: dict[str, list[UUID]] = dict(start.answered)
         self._outside = OutsideWork(self._case_id, self._record_outside_answer)
 
     @workflow.run
@@ -87,8 +92,16 @@ class CaseWorkflow:
             if not self._state.is_open and not self._may_reopen(self._state):
                 break
             await self._sleep_until_deadline_or_change(self._state)
-        await self._outside.stop()
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        # Stop the outside work while holding the recording lock: every append happens under
+        # it, so no outside answer is cancelled half-recorded (its events stored but not folded
+        # into the state the next run starts from, which would then conflict with the stream).
+        # An answer not yet recorded is asked for again by the next run, under the same keys.
+        async with self._deciding:
+            await self._outside.stop()
+        if workflow.patched(SETTLE_BEFORE_ENDING):
+            await self._settle()
+        else:
+            await workflow.wait_condition(workflow.all_handlers_finished)
         if self._time_to_continue_as_new():
             workflow.continue_as_new(
                 CaseStart(
@@ -96,11 +109,29 @@ class CaseWorkflow:
                     state=self._state,
                     opening_fingerprint=self._opening_fingerprint,
                     commands_per_run=start.commands_per_run,
-                    answered=self._answered,
+                    answered=dict(list(self._answered.items())[-REMEMBERED_COMMANDS:]),
                 )
             )
         assert self._state is not None
         return self._state
+
+    async def _settle(self) -> None:
+        """Wait until no handler runs and every append is part of a completed workflow task, so
+        that the task which ends this run appends nothing.
+
+        Temporal refuses to end a run when events came in while its last task ran (an outside
+        system's answer, a command): that task fails and runs again with the new events, and
+        the decisions are made anew, maybe in another order, with other event ids. An append
+        made by the failed task would stay in the stream without being in the state the next
+        run starts from, and the next append would conflict with it. A timer ends the workflow
+        task that recorded; the run ends only from a task that recorded nothing.
+        """
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            changes = self._changes
+            await workflow.sleep(SETTLING)
+            if self._changes == changes and workflow.all_handlers_finished():
+                return
 
     @workflow.query(name="state")
     def state(self) -> CaseState | None:
@@ -137,6 +168,13 @@ class CaseWorkflow:
     def _validate_open_case(self, command: OpenCase) -> None:
         if self._state is not None:
             self._check_same_opening(command)
+            return
+        # A report the actor may not make is refused before it enters the history, like any
+        # refused command (the handler decides it again, against the same rules).
+        try:
+            commands.check_may_report(command.actor, command.report, today=workflow.now())
+        except CommandRefused as refusal:
+            raise refused(refusal) from None
 
     def _check_same_opening(self, command: OpenCase) -> None:
         if self._opening_fingerprint != command.request_fingerprint:
@@ -148,11 +186,10 @@ class CaseWorkflow:
             if self._state is None:
                 raise refused(NOT_OPENED)
             update_id = current_update_id()
-            answered = self._answered_earlier(update_id)
-            if answered is not None:
+            if update_id in self._answered:
                 # The same update id reached an earlier run (a client retry across
                 # continue-as-new): answer it, do not decide it again.
-                return CaseReply(state=self._state, event_ids=answered)
+                return CaseReply(state=self._state, event_ids=self._answered[update_id])
             try:
                 events = commands.decide(
                     self._state,
@@ -172,7 +209,7 @@ class CaseWorkflow:
     def _validate_command(self, request: CommandRequest) -> None:
         if self._state is None:
             raise refused(NOT_OPENED)
-        if self._answered_earlier(current_update_id()) is not None:
+        if current_update_id() in self._answered:
             return  # answered already; its handler repeats the answer
         try:
             commands.check_command(
@@ -180,11 +217,6 @@ class CaseWorkflow:
             )
         except CommandRefused as refusal:
             raise refused(refusal) from None
-
-    def _answered_earlier(self, update_id: str) -> list[UUID] | None:
-        if update_id in self._answered:
-            return self._answered[update_id]
-        return self._answered_before.get(update_id)
 
     @workflow.signal(name=RECOGNITION_ANSWER_SIGNAL)
     async def recognition_answer(self, answer: RecognitionAnswer) -> None:

@@ -17,6 +17,10 @@ from domain.state import CaseState
 # A run accepts at most 2,000 updates and slows as they accumulate: hand over to a new run well
 # before (DESIGN.md, "Facts measured").
 COMMANDS_PER_RUN = 500
+# How many of its latest commands a case remembers across continue-as-new, to answer a retried
+# update id with its first answer (Temporal does so only within one run). Retries come within
+# minutes; this is far more commands than a case receives meanwhile, and keeps `CaseStart` small.
+REMEMBERED_COMMANDS = 500
 
 
 class CaseStart(BaseModel):
@@ -29,9 +33,10 @@ class CaseStart(BaseModel):
     answered: dict[str, list[UUID]] = Field(
         default_factory=dict,
         description=(
-            "The previous run's commands: update id -> the events each recorded. Temporal answers "
-            "a repeated update id only within one run, so a command retried across "
-            "continue-as-new is answered from here instead of being decided again."
+            "The latest commands of the runs before (at most REMEMBERED_COMMANDS, oldest first): "
+            "update id -> the events each recorded. Temporal answers a repeated update id only "
+            "within one run, so a command retried across continue-as-new is answered from here "
+            "instead of being decided again."
         ),
     )
 

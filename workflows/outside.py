@@ -69,6 +69,7 @@ Recorder = Callable[[SystemDecision], Awaitable[None]]
 # An eligibility look-up that has not answered within this time is recorded as unavailable, so
 # the caseworker decides without it rather than waiting on a system that is down.
 ELIGIBILITY_CHECK_PATIENCE = timedelta(hours=12)
+RECOGNITION_WORK = "recognition-"  # the key prefix of following a recognition application
 
 
 def answered_by_engine(command: commands.CaseCommand) -> SystemDecision:
@@ -85,6 +86,7 @@ class OutsideWork:
     def __init__(self, case_id: UUID, record: Recorder) -> None:
         self._case_id = case_id
         self._record = record
+        self._stopping = False
         self._running: dict[str, asyncio.Task[None]] = {}
 
     def follow(self, state: CaseState) -> None:
@@ -98,9 +100,26 @@ class OutsideWork:
                 self._running[key] = asyncio.create_task(start())
 
     async def stop(self) -> None:
-        for task in self._running.values():
-            task.cancel()
+        self._stopping = True
+        for key, task in self._running.items():
+            # The start of a Recognition child is let finish (it takes one round trip): once the
+            # child exists, cancelling its start cancels the child itself, and the next run could
+            # not start it again (its id is not reused), leaving the application unfollowed.
+            if not key.startswith(RECOGNITION_WORK):
+                task.cancel()
         await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+    async def _answer(self, decide: SystemDecision) -> None:
+        """Record what an outside system answered, unless the run is ending.
+
+        A call cancelled by `stop` ends in an `ActivityError` just like a failed call; recording
+        it would put a failure the system never gave in the case's history (an eligibility check
+        "unavailable"), and `stop` waits for this task while holding the recording lock. The next
+        run asks again, under the same idempotency keys.
+        """
+        if self._stopping:
+            return
+        await self._record(decide)
 
     def _outstanding(self, state: CaseState) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
         work: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {}
@@ -114,7 +133,7 @@ class OutsideWork:
             RecognitionStatus.applied,
             RecognitionStatus.verified,
         ):
-            work[f"recognition-{recognition.application_id}"] = partial(
+            work[f"{RECOGNITION_WORK}{recognition.application_id}"] = partial(
                 self._follow_recognition, state
             )
         for change in state.guardian_changes.values():
@@ -142,7 +161,7 @@ class OutsideWork:
                 failure = CheckFailure.not_found
             else:
                 failure = CheckFailure.refused
-        await self._record(
+        await self._answer(
             answered_by_engine(
                 commands.RecordEligibilityAnswer(
                     check_id=check.check_id, facts=facts, failure=failure
@@ -235,7 +254,7 @@ class OutsideWork:
                 "guardianship registration failed: %s", refusal.code if refusal else "error"
             )
             return
-        await self._record(
+        await self._answer(
             answered_by_engine(
                 commands.RegisterGuardianChange(
                     change_id=change.change_id,
@@ -283,7 +302,7 @@ class OutsideWork:
                 return
             # No place: the documented alternative is recorded, and the caseworker may propose
             # another destination.
-            await self._record(
+            await self._answer(
                 answered_by_engine(
                     commands.RefuseTransferPlace(
                         transfer_id=transfer.transfer_id, refused_because=refusal.reason[:200]
@@ -291,7 +310,7 @@ class OutsideWork:
                 )
             )
             return
-        await self._record(
+        await self._answer(
             answered_by_engine(
                 commands.ConfirmTransferPlace(
                     transfer_id=transfer.transfer_id, place_reference=reference

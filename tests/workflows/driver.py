@@ -269,6 +269,8 @@ class CaseDriver:
             after = await self.state(case_id)
             if before == after and before.version == await self.stream_version(case_id):
                 assert replayed == after
+                history = await raw_history(self.temporal, case_stream_id(case_id))
+                assert not failed_workflow_tasks(history)
                 return after
             if loop.time() > deadline:
                 assert replayed == after  # shows the difference
@@ -308,4 +310,14 @@ def accepted_update_ids(history: History) -> list[str]:
         event.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id
         for event in history.events
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]
+
+
+def failed_workflow_tasks(history: History) -> list[str]:
+    """Why the workflow's tasks failed, if any did (a bug in workflow code, or non-determinism):
+    a healthy case has none."""
+    return [
+        event.workflow_task_failed_event_attributes.failure.message
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
     ]

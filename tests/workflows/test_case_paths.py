@@ -33,6 +33,7 @@ from domain.commands import (
 )
 from domain.events import (
     AgencyKind,
+    CheckFailure,
     ClosureReason,
     DestinationKind,
     EligibilityCheckKind,
@@ -142,6 +143,38 @@ async def test_report_assess_plan_and_deliver_assistance_below_the_threshold(
         "AssistanceRequested",
         "AssistanceDelivered",
     ]
+    await driver.assert_replay_matches(case_id)
+
+
+async def test_checks_the_outside_systems_cannot_answer_are_recorded_as_failed(
+    driver: CaseDriver,
+) -> None:
+    """The alternative path of a check: the systems do not know the child (they refuse)."""
+    await driver.configure_simulators(derive_unknown=False)
+    case_id = (await driver.open_case()).case_id
+    for kind in EligibilityCheckKind:
+        await driver.send(case_id, RequestEligibilityCheck(check=kind))
+    checked = await driver.wait_for(
+        case_id,
+        lambda s: all(c.status is not CheckStatus.requested for c in s.eligibility_checks.values()),
+        what="the checks answered",
+    )
+    for check in checked.eligibility_checks.values():
+        assert check.status is CheckStatus.failed
+        assert check.failure is CheckFailure.not_found
+        assert check.facts is None
+    assert checked.report.household.registration_area is None
+    # The caseworker goes on without them, and may ask again.
+    await driver.configure_simulators()
+    again = await driver.send(
+        case_id, RequestEligibilityCheck(check=EligibilityCheckKind.household_registration)
+    )
+    assert len(again.state.eligibility_checks) == 4
+    await driver.wait_for(
+        case_id,
+        lambda s: s.report.household.registration_area is not None,
+        what="the household registration answered",
+    )
     await driver.assert_replay_matches(case_id)
 
 

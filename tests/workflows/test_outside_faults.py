@@ -14,6 +14,8 @@ import asyncio
 from collections import Counter
 from uuid import UUID
 
+import httpx
+
 from domain.child import Guardian
 from domain.commands import (
     ApprovalDecision,
@@ -143,6 +145,96 @@ async def test_cases_finish_with_nothing_missing_or_doubled_when_outside_systems
         (transfer,) = state.transfers.values()
         assert transfer.status is TransferStatus.transferred
     assert len(set(all_event_ids)) == len(all_event_ids)
+
+
+async def effect_done(driver: CaseDriver, system: str, operation: str, case_id: UUID) -> Effect:
+    """The effect, once the simulator did it (its answer may not have reached the engine)."""
+    for _ in range(200):
+        done = effects_of((await driver.journal(system)).effects, operation, case_id)
+        if done:
+            (effect,) = done
+            return effect
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{system} did no {operation} for case {case_id}")
+
+
+async def places_free(driver: CaseDriver, county: str) -> int:
+    async with httpx.AsyncClient(base_url=driver.simulator_urls["civil_affairs"]) as http:
+        answer = await http.get("/v1/institution-places", params={"county": county})
+    assert answer.status_code == 200, answer.text
+    return sum(institution["available"] for institution in answer.json()["institutions"])
+
+
+async def test_work_done_but_never_answered_is_answered_from_the_record_not_done_again(
+    driver: CaseDriver,
+) -> None:
+    """Deterministic: every call fails after its effect until the effect is seen done."""
+    opened = await driver.open_case(a_report(name="Unanswered Child"))
+    case_id = opened.case_id
+    await driver.send(case_id, RecordAssessment(scores=SCORES))
+    replays_before = (await driver.journal("civil_affairs")).replays
+
+    # Civil affairs registers the guardian, then answers 500.
+    await driver.configure_simulators(failure_rate=1, failure_kind="error", failure_timing="after")
+    proposed = await driver.send(
+        case_id,
+        ProposeGuardianChange(
+            new_guardian=Guardian(name="Unanswered Aunt", relation="aunt"), reason="Frail"
+        ),
+    )
+    (approval_id,) = proposed.state.pending_approvals
+    await driver.send(
+        case_id,
+        DecideApproval(approval_id=approval_id, decision=ApprovalDecision.approve),
+        by=SUPERVISOR,
+    )
+    registration = await effect_done(driver, "civil_affairs", "guardianship", case_id)
+    await driver.configure_simulators()
+    registered = await driver.wait_for(
+        case_id,
+        lambda s: all(g.status is ProposalStatus.registered for g in s.guardian_changes.values()),
+        what="the guardian registered",
+    )
+    (change,) = registered.guardian_changes
+    (event,) = [e for e in await driver.stored(case_id) if isinstance(e, GuardianChangeRegistered)]
+    assert event.change_id == change
+    assert event.registration_reference == registration.resource
+
+    # Civil affairs reserves a place, then says nothing past the engine's patience.
+    free = await places_free(driver, registered.county)
+    await driver.configure_simulators(
+        failure_rate=1, failure_kind="hang", failure_timing="after", hang_seconds=HANG_SECONDS
+    )
+    transfer = await driver.send(
+        case_id,
+        ProposeTransfer(
+            destination_kind=DestinationKind.institution, destination="Institution", reason="Care"
+        ),
+    )
+    (approval_id,) = transfer.state.pending_approvals
+    await driver.send(
+        case_id,
+        DecideApproval(approval_id=approval_id, decision=ApprovalDecision.approve),
+        by=SUPERVISOR,
+    )
+    reservation = await effect_done(driver, "civil_affairs", "reservation", case_id)
+    await driver.configure_simulators()
+    placed = await driver.wait_for(
+        case_id,
+        lambda s: all(t.status is TransferStatus.place_confirmed for t in s.transfers.values()),
+        what="the place confirmed",
+    )
+    (confirmed,) = [
+        e for e in await driver.stored(case_id) if isinstance(e, TransferPlaceConfirmed)
+    ]
+    assert confirmed.place_reference == reservation.resource
+    assert await places_free(driver, placed.county) == free - 1  # one place taken, not two
+
+    civil_affairs = await driver.journal("civil_affairs")
+    assert civil_affairs.replays >= replays_before + 2  # both retries answered from the record
+    assert len(effects_of(civil_affairs.effects, "guardianship", case_id)) == 1
+    assert len(effects_of(civil_affairs.effects, "reservation", case_id)) == 1
+    await driver.assert_replay_matches(case_id)
 
 
 def effects_of(

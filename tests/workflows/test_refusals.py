@@ -38,6 +38,7 @@ from tests.workflows.driver import (
     SOCIAL_WORKER,
     SUPERVISOR,
     CaseDriver,
+    Refused,
     accepted_update_ids,
     raw_history,
     today,
@@ -176,5 +177,25 @@ async def test_an_update_for_a_case_never_opened_is_refused(driver: CaseDriver) 
         assert isinstance(cause, ApplicationError)
         assert list(cause.details) == ["no_case"]
         assert await driver.stream_version(case_id) == 0
+    finally:
+        await handle.terminate("test over")
+
+
+async def test_a_report_the_actor_may_not_make_is_refused_before_it_is_recorded(
+    driver: CaseDriver,
+) -> None:
+    """Opening is refused by the validator too. (Update-with-start still starts the workflow,
+    which waits, empty, for a report; the API checks the report before it starts anything.)"""
+    case_id = uuid.uuid4()
+    with pytest.raises(Refused) as refused:
+        await driver.open_case(by=SOCIAL_WORKER, case_id=case_id, key=f"key-{case_id}")
+    assert refused.value.code == "outside_area"
+    handle = driver.handle(case_id)
+    try:
+        assert await driver.stream_version(case_id) == 0
+        assert await handle.query("state") is None
+        history = await raw_history(driver.temporal, handle.id)
+        assert accepted_update_ids(history) == []
+        assert f"key-{case_id}".encode() not in history.SerializeToString()
     finally:
         await handle.terminate("test over")
