@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import store
+from benchmarks import engine, store
 from benchmarks.common import (
     DEFAULT_OUTPUT,
     Server,
@@ -29,7 +29,9 @@ from benchmarks.common import (
     write_json,
 )
 
-SUITES = (store.NAME,)
+SUITES = (store.NAME, engine.NAME)
+# The engine suite starts the whole dev stack and takes minutes: only with `--only engine`.
+DEFAULT_SUITES = (store.NAME,)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -60,6 +62,7 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quiet", action="store_true", help="print only the table")
     store.add_arguments(parser)
+    engine.add_arguments(parser)
     return parser
 
 
@@ -67,11 +70,13 @@ async def run_suites(
     server: Server, options: argparse.Namespace, log: Callable[[str], None]
 ) -> list[SuiteResult]:
     results: list[SuiteResult] = []
-    for name in options.only or SUITES:
+    for name in options.only or DEFAULT_SUITES:
         async with scratch_database(server.url) as database_url:
             if name == store.NAME:
                 sizes = store.sizes_from(options)
                 results.append(await store.run(database_url, sizes, log=log))
+            elif name == engine.NAME:
+                results.append(await engine.run(database_url, engine.sizes_from(options), log=log))
     return results
 
 
