@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: run test lint typecheck pytest lock bench clean
+.PHONY: run test lint typecheck pytest browser lock bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -42,8 +42,18 @@ lint: .dev-env
 typecheck: .dev-env
 	$(VENV)/bin/mypy
 
-pytest: .dev-env
+pytest: .dev-env browser
 	$(VENV)/bin/pytest
+
+# The browser tests drive Debian's Chromium (Playwright's own browser downloads are not used).
+# As root on Debian it is installed here; elsewhere install it yourself, or those tests skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium fonts-wqy-zenhei >/dev/null; \
+	  else echo "chromium not found: the browser tests will be skipped (apt-get install chromium)"; fi; }
 
 bench: .dev-env
 	$(VENV)/bin/python -m benchmarks

@@ -56,6 +56,16 @@ async def report_child(
 ) -> CaseState:
     """Report a child (caseworkers and supervisors, in their own area): opens the case and
     screens it. Answers once the events are stored."""
+    state = await open_reported_case(request, actor, report, idempotency_key=idempotency_key)
+    response.headers["Location"] = f"/cases/{state.case_id}"
+    return state
+
+
+async def open_reported_case(
+    request: Request, actor: Actor, report: ChildReport, *, idempotency_key: str | None
+) -> CaseState:
+    """Open and screen the case of a reported child; its state once the events are stored, or
+    the refusal as a problem (the API's `POST /cases` and the web UI's report form)."""
     context = services(request)
     if not await context.directory.area_exists(report.village):
         raise Problem(
@@ -99,7 +109,6 @@ async def report_child(
         raise refusal_problem(refused) from None
     if reply.request_fingerprint != command.request_fingerprint:
         raise refusal_problem(KEY_REUSED)
-    response.headers["Location"] = f"/cases/{case_id}"
     return reply.state
 
 
