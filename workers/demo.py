@@ -1,9 +1,9 @@
 """The demo data set: one pilot county, a few villages, users of each role, a handful of children.
 
 Village names and people are generated, never real. The county and its administrative codes come
-from the program's list of pilot counties (`demo_data/pilot_counties.csv`). Children are reported
-through the API like any caseworker would, with fixed idempotency keys, so loading twice reports
-each child once.
+from the program's list of pilot counties (`integrations/simulation/pilot_counties.csv`, shared
+with the simulators, whose name generators it uses too). Children are reported through the API
+like any caseworker would, with fixed idempotency keys, so loading twice reports each child once.
 """
 
 from __future__ import annotations
@@ -19,33 +19,12 @@ from typing import Any
 
 import httpx
 
+from integrations.simulation.world import PILOT_COUNTIES, SURNAMES, given_name, place_name
 from store.directory import Area, Directory, User
 
-PILOT_COUNTIES = Path(__file__).parent / "demo_data" / "pilot_counties.csv"
 DEMO_COUNTY = "Zhenxiong"
 TOWNSHIPS = ["Wumeng", "Yunfeng"]
 VILLAGES_PER_TOWNSHIP = 3
-SYLLABLES = [
-    "an",
-    "bai",
-    "chang",
-    "de",
-    "fu",
-    "gao",
-    "he",
-    "jia",
-    "lin",
-    "ming",
-    "ping",
-    "qing",
-    "shan",
-    "tai",
-    "xin",
-    "yang",
-    "yun",
-    "zhong",
-]
-SURNAMES = ["Li", "Wang", "Zhang", "Liu", "Chen", "Yang", "Zhao", "Huang", "Zhou", "Wu"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +54,7 @@ def demo_areas() -> list[Area]:
         township = f"{county}{100 + t:03d}"
         areas.append(Area(township, f"{township_name} Township", "township", county))
         for v in range(1, VILLAGES_PER_TOWNSHIP + 1):
-            name = "".join(rng.sample(SYLLABLES, 2)).capitalize()
+            name = place_name(rng)
             areas.append(Area(f"{township}{200 + v:03d}", f"{name} Village", "village", township))
     return areas
 
@@ -178,7 +157,7 @@ def demo_reports(villages: list[str]) -> list[dict[str, Any]]:
     reports = []
     for index, (parents, categories, concerns) in enumerate(situations):
         surname = rng.choice(SURNAMES)
-        given = "".join(rng.sample(SYLLABLES, 2)).capitalize()
+        given = given_name(rng)
         reports.append(
             {
                 "child": {
@@ -195,7 +174,7 @@ def demo_reports(villages: list[str]) -> list[dict[str, Any]]:
                 },
                 "guardians": [
                     {
-                        "name": f"{surname} {rng.choice(SYLLABLES).capitalize()}",
+                        "name": f"{surname} {given_name(rng)}",
                         "relation": "grandparent",
                         "able_to_care": index % 2 == 0,
                     }

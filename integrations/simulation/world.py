@@ -67,7 +67,7 @@ _SYLLABLES = [
     "yu",
     "zhi",
 ]
-_SURNAMES = [
+SURNAMES = [
     "Li",
     "Wang",
     "Zhang",
@@ -232,7 +232,7 @@ class World:
         return SimulatedChild(
             case_reference=case_reference,
             identity=ChildIdentity(
-                name=f"{rng.choice(_SURNAMES)} {_given_name(rng)}",
+                name=f"{rng.choice(SURNAMES)} {given_name(rng)}",
                 sex=sex,
                 date_of_birth=born,
                 id_number=id_number,
@@ -362,11 +362,11 @@ def _counties(rng: random.Random) -> dict[str, County]:
         townships: dict[int, str] = {}
         for index in range(wanted):
             township_number, village_number = divmod(index, VILLAGES_PER_TOWNSHIP)
-            township_name = townships.setdefault(township_number, _place_name(rng))
+            township_name = townships.setdefault(township_number, place_name(rng))
             villages.append(
                 Village(
                     code=f"{code}{101 + township_number:03d}{201 + village_number:03d}",
-                    name=_place_name(rng),
+                    name=place_name(rng),
                     township=township_name,
                 )
             )
@@ -374,11 +374,13 @@ def _counties(rng: random.Random) -> dict[str, County]:
     return counties
 
 
-def _place_name(rng: random.Random) -> str:
+def place_name(rng: random.Random) -> str:
+    """A generated place name (never a real one)."""
     return "".join(rng.sample(_SYLLABLES, 2)).capitalize()
 
 
-def _given_name(rng: random.Random) -> str:
+def given_name(rng: random.Random) -> str:
+    """A generated given name (never a real person's)."""
     return "".join(rng.sample(_SYLLABLES, rng.choice([1, 2]))).capitalize()
 
 
