@@ -103,7 +103,7 @@ class StoreSizes:
     replay_events: int = 10_000
     page_size: int = 1000
     warmup_events: int = 200  # appended by each side before each append benchmark
-    repeats: int = 5
+    repeats: int = 7
 
     def check(self) -> None:
         for name, value in asdict(self).items():
