@@ -15,9 +15,19 @@ from uuid import UUID
 
 from domain.actors import Actor, Role
 from domain.areas import contains
+from domain.commands.guardianship import IN_PROGRESS as GUARDIAN_CHANGE_IN_PROGRESS
 from domain.events import EligibilityCheckKind
 from domain.rules.escalation import level_area
-from domain.state import AssistanceStatus, CaseState, CaseStatus, CheckStatus
+from domain.state import (
+    IN_PROGRESS_TRANSFER,
+    OPEN_REFERRAL_STATUSES,
+    AssistanceStatus,
+    CaseState,
+    CaseStatus,
+    CheckStatus,
+    RecognitionStatus,
+    TransferStatus,
+)
 
 STAFF = frozenset({Role.caseworker, Role.supervisor})
 
@@ -34,6 +44,17 @@ class Action(StrEnum):
     close = "close"
     reopen = "reopen"
     decide = "decide"
+    guardian_change = "guardian_change"
+    transfer = "transfer"
+    transfer_place = "transfer_place"
+    arrival = "arrival"
+    recognition = "recognition"
+    recognition_decision = "recognition_decision"
+    referral_answer = "referral_answer"
+    withdraw_referral = "withdraw_referral"
+    school_status = "school_status"
+    eligibility_answer = "eligibility_answer"
+    correct = "correct"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +63,10 @@ class Offered:
     deliverable: tuple[UUID, ...] = ()  # assistance requests a delivery can be recorded for
     decidable: tuple[UUID, ...] = ()  # approvals this user may approve or reject
     checks: tuple[EligibilityCheckKind, ...] = field(default=())  # checks that can be asked
+    answerable_checks: tuple[UUID, ...] = ()  # checks waiting for the outside system's answer
+    referrals: tuple[UUID, ...] = ()  # open referrals: answered or withdrawn
+    placeable: tuple[UUID, ...] = ()  # approved transfers waiting for a place
+    arriving: tuple[UUID, ...] = ()  # transfers with a place, waiting for the child to move
 
 
 def offered(state: CaseState, actor: Actor) -> Offered:
@@ -82,4 +107,48 @@ def offered(state: CaseState, actor: Actor) -> Offered:
     checks = tuple(kind for kind in EligibilityCheckKind if kind not in waiting)
     if not checks:
         actions.discard(Action.eligibility_check)
-    return Offered(frozenset(actions), deliverable, decidable, checks)
+    answerable_checks = tuple(
+        check.check_id
+        for check in state.eligibility_checks.values()
+        if check.status is CheckStatus.requested
+    )
+    referrals = tuple(
+        referral.referral_id
+        for referral in state.referrals.values()
+        if referral.status in OPEN_REFERRAL_STATUSES
+    )
+    placeable = _transfers(state, TransferStatus.approved)
+    arriving = _transfers(state, TransferStatus.place_confirmed)
+    actions |= {Action.school_status, Action.correct}
+    if not any(c.status in GUARDIAN_CHANGE_IN_PROGRESS for c in state.guardian_changes.values()):
+        actions.add(Action.guardian_change)
+    if not any(t.status in IN_PROGRESS_TRANSFER for t in state.transfers.values()):
+        actions.add(Action.transfer)
+    recognition = state.recognition
+    if recognition is None or recognition.status is RecognitionStatus.denied:
+        actions.add(Action.recognition)
+    elif recognition.status in (RecognitionStatus.applied, RecognitionStatus.verified):
+        actions.add(Action.recognition_decision)
+    for wanted, action in (
+        (answerable_checks, Action.eligibility_answer),
+        (referrals, Action.referral_answer),
+        (referrals, Action.withdraw_referral),
+        (placeable, Action.transfer_place),
+        (arriving, Action.arrival),
+    ):
+        if wanted:
+            actions.add(action)
+    return Offered(
+        frozenset(actions),
+        deliverable,
+        decidable,
+        checks,
+        answerable_checks,
+        referrals,
+        placeable,
+        arriving,
+    )
+
+
+def _transfers(state: CaseState, status: TransferStatus) -> tuple[UUID, ...]:
+    return tuple(t.transfer_id for t in state.transfers.values() if t.status is status)

@@ -45,7 +45,15 @@ from domain.actors import Role
 from domain.areas import AreaLevel, ancestor
 from domain.child import Category, Concern, IntakeSource, ParentSituationKind, Sex, age_on
 from domain.commands import PROGRAM_TIMEZONE, CaseCommand
-from domain.events import AgencyKind, ClosureReason, EligibilityCheckKind, VisitKind
+from domain.events import (
+    AgencyKind,
+    CheckFailure,
+    ClosureReason,
+    DestinationKind,
+    EligibilityCheckKind,
+    SchoolStatus,
+    VisitKind,
+)
 from domain.rules.assistance import APPROVAL_THRESHOLD_YUAN, AssistanceKind
 from domain.rules.priority import Priority
 from domain.state import CaseState, CaseStatus
@@ -75,6 +83,17 @@ DONE: Final = {
     Action.close.value: "Closure proposed",
     Action.reopen.value: "Case reopened",
     Action.decide.value: "Decision recorded",
+    Action.guardian_change.value: "Guardian change proposed",
+    Action.transfer.value: "Transfer proposed",
+    Action.transfer_place.value: "Transfer place recorded",
+    Action.arrival.value: "Arrival recorded",
+    Action.recognition.value: "Recognition applied for",
+    Action.recognition_decision.value: "Recognition decision recorded",
+    Action.referral_answer.value: "Referral answer recorded",
+    Action.withdraw_referral.value: "Referral withdrawn",
+    Action.school_status.value: "School status recorded",
+    Action.eligibility_answer.value: "Eligibility answer recorded",
+    Action.correct.value: "Correction recorded",
 }
 
 
@@ -345,6 +364,14 @@ async def case_page(
             reason for reason in ClosureReason if reason is not ClosureReason.turned_18
         ],
         check_kinds=list(EligibilityCheckKind),
+        check_failures=list(CheckFailure),
+        school_statuses=list(SchoolStatus),
+        destination_kinds=list(DestinationKind),
+        correctable=[(state.opened_event_id, "The report")]
+        + [
+            (change.proposal_event_id, "Guardian change")
+            for change in state.guardian_changes.values()
+        ],
         need_domains=forms.NEED_DOMAINS,
         is_auditor=viewer.actor.role is Role.auditor,
     )
@@ -501,4 +528,141 @@ async def decide_approval(
         Action.decide,
         lambda: forms.decision_from(form, approval_id),
         roles=SUPERVISORS,
+    )
+
+
+@router.post("/ui/cases/{case_id}/guardian-changes")
+async def propose_guardian_change(
+    request: Request, viewer: SignedIn, form: Form, case_id: UUID
+) -> Response:
+    return await _command(
+        request,
+        viewer,
+        case_id,
+        form,
+        Action.guardian_change,
+        lambda: forms.guardian_change_from(form),
+    )
+
+
+@router.post("/ui/cases/{case_id}/transfers")
+async def propose_transfer(
+    request: Request, viewer: SignedIn, form: Form, case_id: UUID
+) -> Response:
+    return await _command(
+        request, viewer, case_id, form, Action.transfer, lambda: forms.transfer_from(form)
+    )
+
+
+@router.post("/ui/cases/{case_id}/transfers/{transfer_id}/place")
+async def record_transfer_place(
+    request: Request, viewer: SignedIn, form: Form, case_id: UUID, transfer_id: UUID
+) -> Response:
+    return await _command(
+        request,
+        viewer,
+        case_id,
+        form,
+        Action.transfer_place,
+        lambda: forms.transfer_place_from(form, transfer_id),
+    )
+
+
+@router.post("/ui/cases/{case_id}/transfers/{transfer_id}/arrival")
+async def record_arrival(
+    request: Request, viewer: SignedIn, form: Form, case_id: UUID, transfer_id: UUID
+) -> Response:
+    return await _command(
+        request,
+        viewer,
+        case_id,
+        form,
+        Action.arrival,
+        lambda: forms.arrival_from(form, transfer_id),
+    )
+
+
+@router.post("/ui/cases/{case_id}/recognition")
+async def apply_for_recognition(
+    request: Request, viewer: SignedIn, form: Form, case_id: UUID
+) -> Response:
+    return await _command(
+        request, viewer, case_id, form, Action.recognition, lambda: forms.recognition_from(form)
+    )
+
+
+@router.post("/ui/cases/{case_id}/recognition/{application_id}/decision")
+async def record_recognition_decision(
+    request: Request, viewer: SignedIn, form: Form, case_id: UUID, application_id: UUID
+) -> Response:
+    return await _command(
+        request,
+        viewer,
+        case_id,
+        form,
+        Action.recognition_decision,
+        lambda: forms.recognition_decision_from(form, application_id),
+    )
+
+
+@router.post("/ui/cases/{case_id}/referrals/{referral_id}/answer")
+async def record_referral_answer(
+    request: Request, viewer: SignedIn, form: Form, case_id: UUID, referral_id: UUID
+) -> Response:
+    return await _command(
+        request,
+        viewer,
+        case_id,
+        form,
+        Action.referral_answer,
+        lambda: forms.referral_answer_from(form, referral_id),
+    )
+
+
+@router.post("/ui/cases/{case_id}/referrals/{referral_id}/withdrawal")
+async def withdraw_referral(
+    request: Request, viewer: SignedIn, form: Form, case_id: UUID, referral_id: UUID
+) -> Response:
+    return await _command(
+        request,
+        viewer,
+        case_id,
+        form,
+        Action.withdraw_referral,
+        lambda: forms.withdrawal_from(form, referral_id),
+    )
+
+
+@router.post("/ui/cases/{case_id}/school-status")
+async def record_school_status(
+    request: Request, viewer: SignedIn, form: Form, case_id: UUID
+) -> Response:
+    return await _command(
+        request,
+        viewer,
+        case_id,
+        form,
+        Action.school_status,
+        lambda: forms.school_status_from(form),
+    )
+
+
+@router.post("/ui/cases/{case_id}/eligibility-checks/{check_id}/answer")
+async def record_eligibility_answer(
+    request: Request, viewer: SignedIn, form: Form, case_id: UUID, check_id: UUID
+) -> Response:
+    return await _command(
+        request,
+        viewer,
+        case_id,
+        form,
+        Action.eligibility_answer,
+        lambda: forms.eligibility_answer_from(form, check_id),
+    )
+
+
+@router.post("/ui/cases/{case_id}/corrections")
+async def correct_fact(request: Request, viewer: SignedIn, form: Form, case_id: UUID) -> Response:
+    return await _command(
+        request, viewer, case_id, form, Action.correct, lambda: forms.correction_from(form)
     )

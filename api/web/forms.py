@@ -18,16 +18,28 @@ from starlette.datastructures import FormData
 from domain.child import ChildReport
 from domain.commands import (
     PROGRAM_TIMEZONE,
+    ApplyForRecognition,
+    ConfirmTransferPlace,
+    CorrectFact,
     DecideApproval,
     MakeReferral,
     ProposeClosure,
+    ProposeGuardianChange,
+    ProposeTransfer,
     RecordAssessment,
     RecordCasePlan,
     RecordDelivery,
+    RecordEligibilityAnswer,
+    RecordRecognitionDecision,
+    RecordReferralAnswer,
+    RecordSchoolStatus,
+    RecordTransfer,
     RecordVisit,
+    RefuseTransferPlace,
     ReopenCase,
     RequestAssistance,
     RequestEligibilityCheck,
+    WithdrawReferral,
 )
 
 GUARDIAN_ROWS: Final = 2
@@ -280,5 +292,135 @@ def decision_from(form: FormData, approval_id: UUID) -> DecideApproval:
             "approval_id": approval_id,
             "decision": _text(form, "decision"),
             "comment": _text(form, "comment"),
+        },
+    )
+
+
+def guardian_change_from(form: FormData) -> ProposeGuardianChange:
+    return _validated(
+        ProposeGuardianChange,
+        {
+            "new_guardian": {
+                "name": _text(form, "new_guardian.name"),
+                "relation": _text(form, "new_guardian.relation"),
+                "phone": _optional(form, "new_guardian.phone"),
+                "able_to_care": "new_guardian.able_to_care" in form,
+            },
+            "reason": _text(form, "reason"),
+        },
+    )
+
+
+def transfer_from(form: FormData) -> ProposeTransfer:
+    return _validated(
+        ProposeTransfer,
+        {
+            "destination_kind": _text(form, "destination_kind"),
+            "destination": _text(form, "destination"),
+            "reason": _text(form, "reason"),
+        },
+    )
+
+
+def transfer_place_from(
+    form: FormData, transfer_id: UUID
+) -> ConfirmTransferPlace | RefuseTransferPlace:
+    """The place confirmed (with its reference) or refused (with why), by the button pressed."""
+    if _text(form, "answer") == "refused":
+        return _validated(
+            RefuseTransferPlace,
+            {"transfer_id": transfer_id, "refused_because": _text(form, "note")},
+            whole={("refused_because",): "note"},
+        )
+    return _validated(
+        ConfirmTransferPlace,
+        {"transfer_id": transfer_id, "place_reference": _optional(form, "note")},
+        whole={("place_reference",): "note"},
+    )
+
+
+def arrival_from(form: FormData, transfer_id: UUID) -> RecordTransfer:
+    return _validated(
+        RecordTransfer,
+        {
+            "transfer_id": transfer_id,
+            "transferred_on": _text(form, "transferred_on"),
+            "note": _text(form, "note"),
+        },
+    )
+
+
+def recognition_from(form: FormData) -> ApplyForRecognition:
+    return ApplyForRecognition()
+
+
+def recognition_decision_from(form: FormData, application_id: UUID) -> RecordRecognitionDecision:
+    reasons = [line.strip() for line in _text(form, "reasons").splitlines() if line.strip()]
+    return _validated(
+        RecordRecognitionDecision,
+        {
+            "application_id": application_id,
+            "decision": _text(form, "decision"),
+            "reasons": reasons,
+            "monthly_allowance_yuan": _optional(form, "monthly_allowance_yuan"),
+        },
+    )
+
+
+def referral_answer_from(form: FormData, referral_id: UUID) -> RecordReferralAnswer:
+    return _validated(
+        RecordReferralAnswer,
+        {"referral_id": referral_id, "answer": _text(form, "answer"), "note": _text(form, "note")},
+    )
+
+
+def withdrawal_from(form: FormData, referral_id: UUID) -> WithdrawReferral:
+    return _validated(
+        WithdrawReferral, {"referral_id": referral_id, "reason": _text(form, "reason")}
+    )
+
+
+def school_status_from(form: FormData) -> RecordSchoolStatus:
+    return _validated(
+        RecordSchoolStatus,
+        {
+            "status": _text(form, "status"),
+            "school": _optional(form, "school"),
+            "checked_on": _text(form, "checked_on"),
+        },
+    )
+
+
+def eligibility_answer_from(form: FormData, check_id: UUID) -> RecordEligibilityAnswer:
+    """The outside system's answer as staff entered it: why it gave no facts, or (for a school
+    enrolment check) the school status it gave."""
+    school_status = _optional(form, "facts.status")
+    facts = (
+        {
+            "kind": "school_enrolment",
+            "status": school_status,
+            "school": _optional(form, "facts.school"),
+        }
+        if school_status
+        else None
+    )
+    return _validated(
+        RecordEligibilityAnswer,
+        {"check_id": check_id, "facts": facts, "failure": _optional(form, "failure")},
+        below={("facts", "school_enrolment"): "facts"},
+        whole={(): "failure"},
+    )
+
+
+def correction_from(form: FormData) -> CorrectFact:
+    """A correction's value is sent as typed: the fold reads it as the field's own type (a date,
+    a number, yes or no), and refuses what does not fit."""
+    return _validated(
+        CorrectFact,
+        {
+            "event_id": _text(form, "event_id"),
+            "field_path": _text(form, "field_path"),
+            "value": _text(form, "value"),
+            "reason": _text(form, "reason"),
         },
     )

@@ -335,3 +335,102 @@ async def test_pages_speak_chinese_by_default_and_english_on_request(site: Site)
             data={"csrf_token": csrf_in(english.text), "lang": "zh", "next": "//evil.test/"},
         )
         assert away.headers["location"] == "/ui/"
+
+
+async def test_a_guardian_change_and_a_transfer_are_proposed_through_the_case_page(
+    site: Site,
+) -> None:
+    case_id = await report_child(site, "demo-caseworker")
+    base = f"/ui/cases/{case_id}"
+    proposals = {f"{base}/guardian-changes", f"{base}/transfers"}
+    async with signed_in(site, "demo-caseworker") as caseworker:
+        page = await caseworker.get(base)
+        offered = post_forms(page.text)
+        assert proposals | {f"{base}/school-status", f"{base}/corrections"} <= offered
+        assert f"{base}/recognition" in offered
+
+        # A mistake comes back on the page, named by field, with nothing recorded.
+        before = await events_of(site, case_id)
+        wrong = await caseworker.post(
+            f"{base}/guardian-changes",
+            data={"csrf_token": csrf_in(page.text), "new_guardian.name": "Li Ayi"},
+        )
+        assert wrong.status_code == 422
+        assert "new_guardian.relation" in wrong.text
+        assert await events_of(site, case_id) == before
+
+        answer = await caseworker.post(
+            f"{base}/guardian-changes",
+            data={
+                "csrf_token": csrf_in(page.text),
+                "idempotency_key": str(uuid.uuid4()),
+                "new_guardian.name": "Li Ayi",
+                "new_guardian.relation": "aunt",
+                "new_guardian.able_to_care": "on",
+                "reason": "The grandfather is ill",
+            },
+        )
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == f"{base}?done=guardian_change"
+        answer = await caseworker.post(
+            f"{base}/transfers",
+            data={
+                "csrf_token": csrf_in(page.text),
+                "idempotency_key": str(uuid.uuid4()),
+                "destination_kind": "boarding_school",
+                "destination": "Township boarding school",
+                "reason": "Closer to school",
+            },
+        )
+        assert answer.status_code == 303, answer.text
+        done = await caseworker.get(answer.headers["location"])
+        assert "Transfer proposed" in done.text
+        assert not proposals & post_forms(done.text)  # both now wait for a decision
+        assert not any("/approvals/" in action for action in post_forms(done.text))
+        assert await events_of(site, case_id) == before + 4  # two proposals, two approvals
+
+    async with signed_in(site, "demo-supervisor") as supervisor:
+        page = await supervisor.get(base)
+        decisions = sorted(action for action in post_forms(page.text) if "/approvals/" in action)
+        assert len(decisions) == 2
+        for decision in decisions:
+            answer = await supervisor.post(
+                decision, data={"csrf_token": csrf_in(page.text), "decision": "approve"}
+            )
+            assert answer.status_code == 303, answer.text
+
+    await command(
+        site,
+        "demo-caseworker",
+        f"/cases/{case_id}/referrals",
+        {"agency_kind": "hospital", "agency": "County hospital", "service": "Check-up"},
+    )
+    async with signed_in(site, "demo-caseworker") as caseworker:
+
+        async def transfer_moves_on() -> bool:
+            # The school system's simulator answers the approved transfer in its own time: its
+            # place is recorded on the page, or the child's arrival once the place is confirmed.
+            found = post_forms((await caseworker.get(base)).text)
+            return any(action.endswith(("/place", "/arrival")) for action in found)
+
+        await wait_until(transfer_moves_on, what="the transfer's next form")
+        offered = post_forms((await caseworker.get(base)).text)
+        assert any(action.endswith("/answer") for action in offered)  # the open referral
+        assert any(action.endswith("/withdrawal") for action in offered)
+    async with signed_in(site, "demo-auditor") as auditor:
+        page = await auditor.get(base)
+        assert page.status_code == 200
+        assert post_forms(page.text) == set()
+        # And posting a proposal anyway is refused, with nothing recorded.
+        count = await events_of(site, case_id)
+        refused = await auditor.post(
+            f"{base}/transfers",
+            data={
+                "csrf_token": csrf_in(page.text),
+                "destination_kind": "institution",
+                "destination": "County home",
+                "reason": "x",
+            },
+        )
+        assert refused.status_code == 403
+        assert await events_of(site, case_id) == count

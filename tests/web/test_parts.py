@@ -34,6 +34,7 @@ from domain.child import (
     ChildReport,
     Concern,
     DisabilityKind,
+    Guardian,
     IntakeSource,
     ParentSituationKind,
     Sex,
@@ -41,9 +42,16 @@ from domain.child import (
 from domain.commands import (
     ApprovalDecision,
     CaseCommand,
+    ConfirmTransferPlace,
     DecideApproval,
+    MakeReferral,
+    ProposeGuardianChange,
+    ProposeTransfer,
     RecordAssessment,
+    RecordReferralAnswer,
+    RefuseTransferPlace,
     RequestAssistance,
+    RequestEligibilityCheck,
     decide,
     open_case,
 )
@@ -52,6 +60,7 @@ from domain.events import (
     Breach,
     CheckFailure,
     ClosureReason,
+    DestinationKind,
     EligibilityCheckKind,
     SchoolStatus,
     VisitKind,
@@ -67,6 +76,8 @@ from domain.state import (
     CaseState,
     CaseStatus,
     CheckStatus,
+    Recognition,
+    RecognitionStatus,
     ReferralStatus,
     fold,
 )
@@ -157,6 +168,103 @@ def test_decided_help_can_be_delivered_and_a_closed_case_only_reopened() -> None
     assert offer.deliverable == tuple(approved.assistance)
     closed = approved.model_copy(update={"status": CaseStatus.closed})
     assert offered(closed, CASEWORKER).actions == {Action.reopen}
+
+
+def _approved(state: CaseState) -> CaseState:
+    approval_id = next(iter(state.pending_approvals))
+    decision = DecideApproval(approval_id=approval_id, decision=ApprovalDecision.approve)
+    return _after(state, decision, SUPERVISOR)
+
+
+def test_an_open_case_offers_proposals_school_status_recognition_and_corrections() -> None:
+    offer = offered(_reported(), CASEWORKER)
+    offers = {Action.guardian_change, Action.transfer, Action.recognition}
+    assert offers | {Action.school_status, Action.correct} <= offer.actions
+    answers = {Action.recognition_decision, Action.transfer_place, Action.arrival}
+    answers |= {Action.referral_answer, Action.withdraw_referral, Action.eligibility_answer}
+    assert not answers & offer.actions  # nothing waits for an answer yet
+    assert offered(_reported(), SUPERVISOR).actions == offer.actions
+
+
+def test_a_guardian_change_in_progress_is_not_proposed_again_and_waits_for_a_supervisor() -> None:
+    change = ProposeGuardianChange(
+        new_guardian=Guardian(name="Aunt", relation="aunt"), reason="Grandmother is ill"
+    )
+    state = _after(_reported(), change, CASEWORKER)
+    assert Action.guardian_change not in offered(state, CASEWORKER).actions
+    assert Action.decide not in offered(state, CASEWORKER).actions
+    assert Action.decide in offered(state, SUPERVISOR).actions
+    assert not offered(state, AUDITOR).actions
+
+
+def test_a_transfer_is_offered_its_place_then_the_childs_arrival() -> None:
+    proposal = ProposeTransfer(
+        destination_kind=DestinationKind.boarding_school, destination="Town school", reason="r"
+    )
+    proposed = _after(_reported(), proposal, CASEWORKER)
+    assert Action.transfer not in offered(proposed, CASEWORKER).actions
+    assert Action.transfer_place not in offered(proposed, CASEWORKER).actions  # not approved
+    approved = _approved(proposed)
+    offer = offered(approved, CASEWORKER)
+    assert Action.transfer_place in offer.actions
+    assert offer.placeable == tuple(approved.transfers)
+    assert Action.arrival not in offer.actions
+    transfer_id = offer.placeable[0]
+    placed = _after(approved, ConfirmTransferPlace(transfer_id=transfer_id), CASEWORKER)
+    offer = offered(placed, CASEWORKER)
+    assert Action.arrival in offer.actions
+    assert offer.arriving == (transfer_id,)
+    assert Action.transfer_place not in offer.actions
+    no_place = RefuseTransferPlace(transfer_id=transfer_id, refused_because="full")
+    refused = _after(approved, no_place, CASEWORKER)
+    assert Action.transfer in offered(refused, CASEWORKER).actions  # a new proposal may follow
+    assert not offered(placed, AUDITOR).actions
+
+
+def test_open_referrals_and_checks_are_offered_their_answers() -> None:
+    referral = MakeReferral(agency_kind=AgencyKind.hospital, agency="County hospital", service="x")
+    state = _after(_reported(), referral, CASEWORKER)
+    state = _after(
+        state, RequestEligibilityCheck(check=EligibilityCheckKind.school_enrolment), CASEWORKER
+    )
+    offer = offered(state, CASEWORKER)
+    assert {Action.referral_answer, Action.withdraw_referral, Action.eligibility_answer} <= (
+        offer.actions
+    )
+    assert offer.referrals == tuple(state.referrals)
+    assert offer.answerable_checks == tuple(state.eligibility_checks)
+    referral_id = offer.referrals[0]
+    answer = RecordReferralAnswer(referral_id=referral_id, answer="declined", note="No bed")
+    declined = _after(state, answer, CASEWORKER)
+    assert (
+        not {Action.referral_answer, Action.withdraw_referral}
+        & offered(declined, CASEWORKER).actions
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "apply", "decide_it"),
+    [
+        (RecognitionStatus.applied, False, True),
+        (RecognitionStatus.verified, False, True),
+        (RecognitionStatus.confirmed, False, False),
+        (RecognitionStatus.denied, True, False),
+    ],
+)
+def test_recognition_is_applied_for_then_its_decision_recorded(
+    status: RecognitionStatus, apply: bool, decide_it: bool
+) -> None:
+    recognition = Recognition(
+        application_id=uuid.uuid4(),
+        status=status,
+        applied_at=NOW,
+        qualifying=(),
+        verification_due_at=NOW,
+    )
+    state = _reported().model_copy(update={"recognition": recognition})
+    actions = offered(state, CASEWORKER).actions
+    assert (Action.recognition in actions) is apply
+    assert (Action.recognition_decision in actions) is decide_it
 
 
 # --- the session cookie ---------------------------------------------------------------------
@@ -273,6 +381,48 @@ def test_a_visit_is_at_a_moment_of_program_time() -> None:
         _form(visited_at="2025-05-01T09:30", visit_kind="home", observations="Well.")
     )
     assert visit.visited_at == datetime(2025, 5, 1, 1, 30, tzinfo=UTC)
+
+
+def test_a_guardian_change_forms_mistakes_are_named_by_field() -> None:
+    with pytest.raises(forms.FormInvalid) as raised:
+        forms.guardian_change_from(
+            _form(new_guardian__name="", new_guardian__relation="aunt", new_guardian__phone="x")
+        )
+    errors = raised.value.errors
+    assert errors["new_guardian.name"] == "This field is required."
+    assert errors["new_guardian.phone"] == "The value does not have the expected form."
+    assert errors["reason"] == "This field is required."
+    change = forms.guardian_change_from(
+        _form(new_guardian__name="Li", new_guardian__relation="aunt", reason="Ill")
+    )
+    assert change.new_guardian.able_to_care is False  # the box was left unticked
+
+
+def test_a_transfer_place_is_confirmed_or_refused_by_the_button_pressed() -> None:
+    transfer_id = uuid.uuid4()
+    confirmed = forms.transfer_place_from(_form(answer="confirmed", note="Bed 4"), transfer_id)
+    assert isinstance(confirmed, ConfirmTransferPlace)
+    assert confirmed.place_reference == "Bed 4"
+    refused = forms.transfer_place_from(_form(answer="refused", note="Full"), transfer_id)
+    assert isinstance(refused, RefuseTransferPlace)
+    with pytest.raises(forms.FormInvalid) as raised:
+        forms.transfer_place_from(_form(answer="refused"), transfer_id)
+    assert raised.value.errors == {"note": "This field is required."}
+    with pytest.raises(forms.FormInvalid) as raised:
+        forms.transfer_from(_form(destination_kind="prison", destination="x", reason="y"))
+    assert set(raised.value.errors) == {"destination_kind"}
+
+
+def test_an_eligibility_answer_gives_facts_or_why_there_are_none() -> None:
+    check_id = uuid.uuid4()
+    failed = forms.eligibility_answer_from(_form(failure="unavailable"), check_id)
+    assert failed.failure is CheckFailure.unavailable
+    answered = forms.eligibility_answer_from(_form(facts__status="enrolled"), check_id)
+    assert answered.facts is not None
+    assert answered.facts.kind == "school_enrolment"
+    with pytest.raises(forms.FormInvalid) as raised:
+        forms.eligibility_answer_from(_form(), check_id)
+    assert set(raised.value.errors) == {"failure"}
 
 
 # --- charts ---------------------------------------------------------------------------------
