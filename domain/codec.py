@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from pydantic_core import from_json
+
 from domain.events import EVENT_ADAPTER, HEADER_FIELDS, CaseEvent
 from domain.events.upcasting import upcast
 
@@ -46,9 +48,11 @@ def encode(event: CaseEvent, *, extra_metadata: dict[str, str] | None = None) ->
 def decode(
     *, event_id: UUID, type: str, schema_version: int, data: str, metadata: str
 ) -> CaseEvent:
-    facts, version = upcast(type, schema_version, json.loads(data))
+    # pydantic_core's parser gives the same Python values as json.loads for the JSON the store
+    # holds (PostgreSQL's json type refuses anything else), faster.
+    facts, version = upcast(type, schema_version, from_json(data))
     header: dict[str, Any] = {
-        key: value for key, value in json.loads(metadata).items() if key in HEADER_FIELDS
+        key: value for key, value in from_json(metadata).items() if key in HEADER_FIELDS
     }
     return EVENT_ADAPTER.validate_python(
         {**facts, **header, "event_id": event_id, "type": type, "schema_version": version}

@@ -32,7 +32,7 @@ updates the proposal it was about, except where a dedicated event records the co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
 from functools import singledispatch
@@ -499,10 +499,11 @@ def apply(state: CaseState | None, event: CaseEvent) -> CaseState:
         )
     if state.status is CaseStatus.closed and not isinstance(event, CaseReopened):
         raise FoldError(f"case {state.case_id} is closed; only CaseReopened may follow")
-    changes = _changes(event, state)
-    return state.model_copy(
-        update={**changes, "version": state.version + 1, "updated_at": event.occurred_at}
-    )
+    rule = _RULES.get(type(event))
+    if rule is None:
+        rule = _RULES[type(event)] = _changes.dispatch(type(event))
+    changes = {**rule(event, state), "version": state.version + 1, "updated_at": event.occurred_at}
+    return state.model_copy(update=changes)
 
 
 def fold(events: Iterable[CaseEvent], state: CaseState | None = None) -> CaseState | None:
@@ -558,6 +559,11 @@ def _expect(condition: bool, message: str) -> None:
 @singledispatch
 def _changes(event: object, state: CaseState) -> Changes:
     raise FoldError(f"no fold rule for {type(event).__name__}")
+
+
+# The fold rule of each event type, looked up once through `_changes.dispatch` (a plain dict
+# lookup per event is cheaper than singledispatch's own call path).
+_RULES: dict[type, Callable[[Any, CaseState], Changes]] = {}
 
 
 # discovery and screening

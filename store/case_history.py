@@ -33,4 +33,16 @@ async def case_events(
 async def load_case(
     store: EventStore, case_id: UUID, *, as_of: datetime | None = None
 ) -> CaseState | None:
-    return fold(await case_events(store, case_id, as_of=as_of))
+    # Each event is folded as soon as it is decoded: no list of every decoded event is built
+    # (with thousands of live events Python's cyclic GC kept re-traversing them).
+    rows = await store.read_stream_payloads(case_stream_id(case_id), as_of=as_of)
+    return fold(
+        decode(
+            event_id=event_id,
+            type=type_,
+            schema_version=schema_version,
+            data=data,
+            metadata=metadata,
+        )
+        for event_id, type_, schema_version, data, metadata in rows
+    )

@@ -44,6 +44,14 @@ WHERE stream_id = $1
   AND ($4::timestamptz IS NULL OR recorded_at <= $4)
 ORDER BY version
 """
+# The columns decoding an event needs, for replaying a stream (no position, hash or time).
+SELECT_STREAM_PAYLOADS: Final = """
+SELECT event_id, type, schema_version, data, metadata
+FROM events
+WHERE stream_id = $1
+  AND ($2::timestamptz IS NULL OR recorded_at <= $2)
+ORDER BY version
+"""
 SELECT_STREAM_VERSION: Final = "SELECT version FROM streams WHERE stream_id = $1"
 SELECT_LOG: Final = """
 SELECT position, stream_id, version, event_id, type, schema_version, data, metadata,
