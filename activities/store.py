@@ -13,10 +13,13 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from caseflow.logs import get_logger
 from domain.codec import case_stream_id, encode
 from domain.events import CaseEvent
 from store.errors import WrongExpectedVersion
 from store.events import EventStore, NewEvent
+
+log = get_logger(__name__)
 
 
 class AppendEvents(BaseModel):
@@ -62,4 +65,11 @@ class StoreActivities:
             raise ApplicationError(
                 str(conflict), type="WrongExpectedVersion", non_retryable=True
             ) from conflict
+        log.debug(
+            "events_appended",
+            case_id=str(request.case_id),
+            workflow_id=workflow_id,
+            count=len(new_events),
+            version=result.version,
+        )
         return Appended(version=result.version, positions=list(result.positions))

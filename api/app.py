@@ -75,6 +75,14 @@ TAGS = [
 ]
 
 
+async def bind_case_id(request: Request) -> None:
+    """Bind the case id of a case's route to every log line its handler writes. Async, so the
+    binding is made in the handler's own context."""
+    case_id = request.path_params.get("case_id")
+    if case_id is not None:
+        structlog.contextvars.bind_contextvars(case_id=str(case_id))
+
+
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,7 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         openapi_tags=TAGS,
-        dependencies=[Depends(refuse_nul)],
+        dependencies=[Depends(refuse_nul), Depends(bind_case_id)],
     )
     problems.install(app)
 
@@ -170,6 +178,7 @@ def create_app(settings: Settings) -> FastAPI:
             "request",
             method=request.method,
             route=getattr(route, "path", None),
+            case_id=request.scope.get("path_params", {}).get("case_id"),
             status=response.status_code,
         )
         return response
