@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from benchmarks import engine, store
+from benchmarks import engine, memory, projector, store
 from benchmarks.common import (
     DEFAULT_OUTPUT,
     Server,
@@ -29,8 +29,9 @@ from benchmarks.common import (
     write_json,
 )
 
-SUITES = (store.NAME, engine.NAME)
-# The engine suite starts the whole dev stack and takes minutes: only with `--only engine`.
+SUITES = (store.NAME, engine.NAME, projector.NAME, memory.NAME)
+# The engine, projector and memory suites take minutes (the engine and memory suites start
+# the dev stack; the projector suite writes a million-event log): only with `--only <name>`.
 DEFAULT_SUITES = (store.NAME,)
 
 
@@ -63,6 +64,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="print only the table")
     store.add_arguments(parser)
     engine.add_arguments(parser)
+    projector.add_arguments(parser)
+    memory.add_arguments(parser)
     return parser
 
 
@@ -77,6 +80,11 @@ async def run_suites(
                 results.append(await store.run(database_url, sizes, log=log))
             elif name == engine.NAME:
                 results.append(await engine.run(database_url, engine.sizes_from(options), log=log))
+            elif name == projector.NAME:
+                sizes_p = projector.sizes_from(options)
+                results.append(await projector.run(database_url, sizes_p, log=log))
+            elif name == memory.NAME:
+                results.append(await memory.run(database_url, memory.sizes_from(options), log=log))
     return results
 
 

@@ -126,8 +126,9 @@ class Sample:
     def median(self) -> float:
         return statistics.median(self.runs)
 
-    def as_json(self) -> dict[str, Any]:
-        return {"events_per_s": round(self.median, 1), "runs": [round(r, 1) for r in self.runs]}
+    def as_json(self, key: str = "events_per_s") -> dict[str, Any]:
+        """`key` names the median: events_per_s, or `median` for another unit."""
+        return {key: round(self.median, 1), "runs": [round(r, 1) for r in self.runs]}
 
 
 async def rate(run: Run) -> float:
@@ -175,6 +176,7 @@ class Comparison:
     baseline: Sample
     target: float | None  # the least ratio caseflow/baseline that passes; None: reported only
     notes: tuple[str, ...] = ()
+    unit: str = "events/s"  # of both samples (the memory suite reports MB)
 
     @property
     def ratio(self) -> float:
@@ -185,6 +187,10 @@ class Comparison:
         return statistics.median(ours / theirs for ours, theirs in pairs)
 
     @property
+    def _key(self) -> str:
+        return "events_per_s" if self.unit == "events/s" else "median"
+
+    @property
     def passed(self) -> bool | None:
         return None if self.target is None else self.ratio >= self.target
 
@@ -192,9 +198,9 @@ class Comparison:
         return {
             "name": self.name,
             "description": self.description,
-            "unit": "events/s",
-            "caseflow": self.caseflow.as_json(),
-            "baseline": self.baseline.as_json(),
+            "unit": self.unit,
+            "caseflow": self.caseflow.as_json(self._key),
+            "baseline": self.baseline.as_json(self._key),
             "ratio": round(self.ratio, 3),
             "target": self.target,
             "passed": self.passed,
@@ -261,12 +267,23 @@ def render_notes(suites: Sequence[SuiteResult]) -> str:
 
 def render_table(suites: Sequence[SuiteResult]) -> str:
     """A Markdown table of every comparison (it reads as well in a terminal)."""
-    header = ("benchmark", "caseflow ev/s", "baseline ev/s", "ratio", "target")
+    comparisons = [comparison for suite in suites for comparison in suite.comparisons]
+    if all(comparison.unit == "events/s" for comparison in comparisons):
+        header = ("benchmark", "caseflow ev/s", "baseline ev/s", "ratio", "target")
+
+        def figure(value: float, unit: str) -> str:
+            return f"{value:,.0f}"
+    else:  # mixed units: each figure says its own
+        header = ("benchmark", "caseflow", "baseline", "ratio", "target")
+
+        def figure(value: float, unit: str) -> str:
+            return f"{value:,.0f} ev/s" if unit == "events/s" else f"{value:,.1f} {unit}"
+
     rows = [
         (
             f"{suite.name}: {comparison.name}",
-            f"{comparison.caseflow.median:,.0f}",
-            f"{comparison.baseline.median:,.0f}",
+            figure(comparison.caseflow.median, comparison.unit),
+            figure(comparison.baseline.median, comparison.unit),
             f"{comparison.ratio:.3f}",
             _verdict(comparison),
         )

@@ -30,7 +30,19 @@ TINY = {
     "--page-size": 16,
     "--warmup-events": 4,
     "--repeats": REPEATS,
+    "--projector-events": 120,
+    "--projector-stream-length": 30,
+    "--projector-append-batch": 10,
+    "--projector-batch-size": 25,
+    "--projector-repeats": REPEATS,
 }
+PROJECTOR_RESULTS = [
+    "rebuild caseload, 120 events",
+    "rebuild approvals_inbox, 120 events",
+    "rebuild assistance_ledger, 120 events",
+    "rebuild program_report, 120 events",
+    "catch up all 4, 120 events",
+]
 STORE_RESULTS = [
     "append, 1 event/tx",
     "append, 5 events/tx",
@@ -66,6 +78,7 @@ def results(
     output = tmp_path_factory.mktemp("benchmarks") / "latest.json"
     sizes = [str(part) for flag, value in TINY.items() for part in (flag, value)]
     command = [sys.executable, "-m", "benchmarks", "--database-url", postgres_server_url]
+    command += ["--only", "store", "--only", "projector"]
     command += ["--output", str(output), "--quiet", *sizes]
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     finished = subprocess.run(
@@ -113,6 +126,25 @@ def test_the_store_benchmark_reports_every_figure_beside_its_baseline(
         "fetch_us_per_event",
         "validate_and_apply_us_per_event",
     }
+
+
+def test_the_projector_benchmark_reports_each_projection_beside_a_bare_copy(
+    results: tuple[dict[str, Any], str],
+) -> None:
+    report, printed = results
+    projector = report["suites"]["projector"]
+    assert projector["settings"]["projector"]["events"] == TINY["--projector-events"]
+    assert [result["name"] for result in projector["results"]] == PROJECTOR_RESULTS
+    for result in projector["results"]:
+        assert result["unit"] == "events/s"
+        check_sample(result["caseflow"])
+        check_sample(result["baseline"])
+        assert result["ratio"] > 0
+        assert result["target"] is None
+        assert result["passed"] is None
+        assert f"projector: {result['name']}" in printed
+    assert projector["details"]["events"] == TINY["--projector-events"]
+    assert projector["details"]["cases"] == 4
 
 
 async def test_the_benchmark_leaves_no_database_behind(
