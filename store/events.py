@@ -19,6 +19,7 @@ from store.errors import (
     StoreError,
     WrongExpectedVersion,
 )
+from store.group_commit import Batch, GroupCommit
 
 # Every append notifies this channel with the last position it wrote (no data).
 EVENTS_CHANNEL: Final = "caseflow_events"
@@ -72,6 +73,7 @@ def stored_event(row: asyncpg.Record) -> StoredEvent:
 class EventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
+        self._group_commit = GroupCommit(self._append_one, self._append_many)
 
     async def append(
         self, stream_id: str, events: Sequence[NewEvent], *, expected_version: int
@@ -92,6 +94,17 @@ class EventStore:
             twice = next(i for i in event_ids if event_ids.count(i) > 1)
             raise InvalidEvent(f"the batch for stream {stream_id} holds event {twice} twice")
 
+        row = await self._group_commit.append(Batch(stream_id, expected_version, events))
+        outcome = row["outcome"]
+        if outcome == "wrong_expected_version":
+            raise WrongExpectedVersion(stream_id, expected_version, row["stream_version"])
+        if outcome == "duplicate_event_id":
+            raise DuplicateEventId(stream_id, row["conflict_event_id"])
+        return AppendResult(stream_id, row["stream_version"], tuple(row["positions"]))
+
+    async def _append_one(self, batch: Batch) -> asyncpg.Record:
+        stream_id, events = batch.stream_id, batch.events
+        event_ids = [event.event_id for event in events]
         # Errors are raised outside the `except` blocks so that the server's error, whose
         # message or context may quote the data, is not kept as their context.
         problem: StoreError | None = None
@@ -99,7 +112,7 @@ class EventStore:
             row = await self._pool.fetchrow(
                 sql.APPEND_EVENTS,
                 stream_id,
-                expected_version,
+                batch.expected_version,
                 event_ids,
                 [event.type for event in events],
                 [event.schema_version for event in events],
@@ -113,18 +126,29 @@ class EventStore:
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name != sql.EVENT_ID_CONSTRAINT:
                 raise
-            # Another append stored one of these ids after our first check: find out which.
+            # One of these ids is stored already (by another stream, or by a concurrent append of
+            # this batch): stored_batch() tells which, as append_events() does for a retry.
             row = await self._pool.fetchrow(sql.STORED_BATCH, stream_id, event_ids)
             problem = StoreError(f"append to stream {stream_id} met a concurrent one: retry it")
         if row is None:
             assert problem is not None
             raise problem
-        outcome = row["outcome"]
-        if outcome == "wrong_expected_version":
-            raise WrongExpectedVersion(stream_id, expected_version, row["stream_version"])
-        if outcome == "duplicate_event_id":
-            raise DuplicateEventId(stream_id, row["conflict_event_id"])
-        return AppendResult(stream_id, row["stream_version"], tuple(row["positions"]))
+        return row
+
+    async def _append_many(self, batches: Sequence[Batch]) -> list[asyncpg.Record]:
+        events = [event for batch in batches for event in batch.events]
+        rows = await self._pool.fetch(
+            sql.APPEND_BATCHES,
+            [batch.stream_id for batch in batches],
+            [batch.expected_version for batch in batches],
+            [len(batch.events) for batch in batches],
+            [event.event_id for event in events],
+            [event.type for event in events],
+            [event.schema_version for event in events],
+            [event.data for event in events],
+            [event.metadata for event in events],
+        )
+        return sorted(rows, key=lambda row: row["batch"])
 
     async def read_stream(
         self,

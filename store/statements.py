@@ -31,6 +31,12 @@ APPEND_EVENTS: Final = """
 SELECT outcome, stream_version, positions, conflict_event_id
 FROM append_events($1, $2, $3, $4, $5, $6, $7)
 """
+# Several batches, to distinct streams, in one statement: one row per batch, numbered from 1 in
+# the order given (see store/group_commit.py).
+APPEND_BATCHES: Final = """
+SELECT batch, outcome, stream_version, positions, conflict_event_id
+FROM append_batches($1, $2, $3, $4, $5, $6, $7, $8)
+"""
 STORED_BATCH: Final = """
 SELECT outcome, stream_version, positions, conflict_event_id FROM stored_batch($1, $2)
 """

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from store import statements as sql
 from store.events import EventStore, NewEvent
 
 
@@ -72,3 +73,26 @@ async def tamper(db: Db, *statements: tuple[object, ...]) -> None:
         for statement, *args in statements:
             assert isinstance(statement, str)
             await connection.execute(statement, *args)
+
+
+async def hold_open_append(connection: asyncpg.Connection, stream: str) -> int:
+    """Append one event inside the connection's open transaction, which keeps the log head
+    locked until it ends; return the position it took."""
+    event = new_events(1)[0]
+    row = await connection.fetchrow(
+        sql.APPEND_EVENTS, stream, 0, [event.event_id], [event.type], [1], [event.data], ["{}"]
+    )
+    assert row is not None
+    assert row["outcome"] == "appended"
+    position: int = row["positions"][0]
+    return position
+
+
+async def waiting_on_locks(db: Db) -> int:
+    count: int = await db.owner.fetchval(
+        """
+        SELECT count(*) FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'
+        """
+    )
+    return count
