@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: run test lint typecheck pytest browser lock bench clean
+.PHONY: run test lint typecheck pytest browser lock bench bench-all clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -55,8 +55,13 @@ browser:
 	      chromium fonts-wqy-zenhei >/dev/null; \
 	  else echo "chromium not found: the browser tests will be skipped (apt-get install chromium)"; fi; }
 
+# `make bench`: the store suite (about a minute). `make bench-all`: every suite (store, the
+# eventsourcing library comparison, engine, projector, memory) into one JSON file and one table.
 bench: .dev-env
 	$(VENV)/bin/python -m benchmarks
+
+bench-all: .dev-env
+	$(VENV)/bin/python -m benchmarks --all
 
 lock: $(UV)
 	$(UV) pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -q -o requirements.lock
