@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 import typing
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from datetime import timedelta
 from functools import cache
+
+import pytest
+from pydantic import ValidationError
 
 from domain import codec
 from domain.child import ParentRelation, ParentSituationKind
@@ -57,6 +63,7 @@ from domain.events import (
     TransferProposed,
     VisitKind,
 )
+from domain.events.upcasting import upcast
 from domain.rules.assistance import AssistanceKind
 from domain.state import CaseState, CaseStatus, fold
 from tests.domain.strategies import (
@@ -268,6 +275,92 @@ def test_every_event_round_trips_through_the_codec() -> None:
         )
         assert decoded == event
         assert type(decoded) is type(event)
+
+
+def merged_decode(
+    *, event_id: uuid.UUID, type: str, schema_version: int, data: str, metadata: str
+) -> CaseEvent:
+    """How `codec.decode` decoded before it validated one JSON text, kept as the reference: both
+    texts parsed, the metadata's header fields merged over the (upcast) facts, the Python objects
+    validated."""
+    facts, version = upcast(type, schema_version, json.loads(data))
+    header = {key: value for key, value in json.loads(metadata).items() if key in HEADER_FIELDS}
+    return EVENT_ADAPTER.validate_python(
+        {**facts, **header, "event_id": event_id, "type": type, "schema_version": version}
+    )
+
+
+def decoded_as_before(stored: codec.EncodedEvent) -> CaseEvent:
+    """`stored` decoded, after checking it decodes exactly as it did before."""
+    decoded, before = codec.decode(**asdict(stored)), merged_decode(**asdict(stored))
+    assert decoded == before
+    assert type(decoded) is type(before)
+    # the same fields given, down to the nested models
+    assert decoded.model_dump(exclude_unset=True) == before.model_dump(exclude_unset=True)
+    return decoded
+
+
+WORKFLOW = {"workflow_id": f"case-{uuid.UUID(int=7)}"}
+
+
+def spaced(text: str) -> str:
+    """The same JSON as another writer could have stored it: spaced out, with blanks around."""
+    return f" {json.dumps(json.loads(text), indent=1)}\n"
+
+
+def with_workflow_id(event: CaseEvent) -> tuple[CaseEvent, codec.EncodedEvent]:
+    return event, codec.encode(event, extra_metadata=WORKFLOW)
+
+
+def with_other_metadata(event: CaseEvent) -> tuple[CaseEvent, codec.EncodedEvent]:
+    # Sorted in among the header fields; one named like facts of some events, one like a header
+    # field that the stored columns override.
+    other = {"area": "530627", "quantity": "9", "priority": "urgent", "type": "Forged"}
+    return event, codec.encode(event, extra_metadata=other)
+
+
+def with_a_reason_to_escape(event: CaseEvent) -> tuple[CaseEvent, codec.EncodedEvent]:
+    event = event.model_copy(update={"reason": 'the "aunt" said:\n\\ 她会来'})
+    return event, codec.encode(event, extra_metadata=WORKFLOW)
+
+
+def spaced_out(event: CaseEvent) -> tuple[CaseEvent, codec.EncodedEvent]:
+    stored = codec.encode(event, extra_metadata=WORKFLOW)
+    return event, replace(stored, data=spaced(stored.data), metadata=spaced(stored.metadata))
+
+
+@pytest.mark.parametrize(
+    "stored_form",
+    [
+        lambda event: (event, codec.encode(event)),
+        with_workflow_id,
+        with_other_metadata,
+        with_a_reason_to_escape,
+        spaced_out,
+    ],
+    ids=["as encoded", "workflow id", "other metadata", "reason to escape", "spaced out"],
+)
+def test_every_event_decodes_exactly_as_before(
+    stored_form: Callable[[CaseEvent], tuple[CaseEvent, codec.EncodedEvent]],
+) -> None:
+    for event in whole_life().events:
+        recorded, stored = stored_form(event)
+        assert decoded_as_before(stored) == recorded
+
+
+def test_facts_the_event_does_not_have_are_still_refused() -> None:
+    # What the metadata may hold besides the header, the facts may not.
+    stored = codec.encode(whole_life().events[-1], extra_metadata=WORKFLOW)
+    with pytest.raises(ValidationError) as refused:
+        codec.decode(**asdict(replace(stored, data=stored.data[:-1] + ',"workflow_id":"x"}')))
+    assert [error["type"] for error in refused.value.errors()] == ["extra_forbidden"]
+
+
+def test_an_event_stored_without_facts_is_refused_for_what_it_misses() -> None:
+    stored = codec.encode(whole_life().events[-1], extra_metadata=WORKFLOW)
+    with pytest.raises(ValidationError) as refused:
+        codec.decode(**asdict(replace(stored, data="{ }")))
+    assert {error["type"] for error in refused.value.errors()} == {"missing"}
 
 
 def test_the_header_is_metadata_and_the_facts_are_data() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from functools import reduce
 
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -29,7 +30,16 @@ from domain.events import (
 )
 from domain.rules.assistance import AssistanceKind
 from domain.rules.escalation import EscalationLevel
-from domain.state import CaseState, CaseStatus, FoldError, apply, as_of, fold, working_status
+from domain.state import (
+    CaseState,
+    CaseStatus,
+    FoldError,
+    _WorkingCopy,
+    apply,
+    as_of,
+    fold,
+    working_status,
+)
 from tests.domain.strategies import (
     REPORTER,
     START,
@@ -175,3 +185,52 @@ def test_the_state_crosses_the_workflow_data_converter_exactly() -> None:
     (carried,) = converter.from_payloads(converter.to_payloads([state]), [CaseState])
     assert carried == state
     assert isinstance(carried, CaseState)
+
+
+def test_applying_an_event_changes_no_state_anyone_holds() -> None:
+    """Every event type, applied one at a time: each state handed out stays as it was, however
+    the rules change the working copy of it."""
+    life = whole_life()
+    states: list[CaseState] = []
+    state: CaseState | None = None
+    for event in life.events:
+        state = apply(state, event)
+        states.append(state)
+    kept = [state.model_copy(deep=True) for state in states]
+    # folds from states handed out before, which must not change them either
+    for index in range(0, len(states), 7):
+        assert fold(life.events[index + 1 :], states[index]) == life.state
+    assert states == kept
+    assert states[-1] == life.state
+
+
+def test_a_whole_life_folds_at_once_as_event_by_event() -> None:
+    life = whole_life()
+    folded = fold(life.events)
+    assert folded == reduce(apply, life.events[1:], apply(None, life.events[0])) == life.state
+    assert folded is not None
+    assert isinstance(folded.deliveries, tuple)
+    assert isinstance(folded.escalations, tuple)
+    assert isinstance(folded.corrections, tuple)
+    assert fold([], folded) is folded
+
+
+def test_a_fold_that_fails_leaves_its_state_as_it_was() -> None:
+    case = Driver().assessed()
+    (requested,) = case.do(
+        RequestAssistance(kind=AssistanceKind.food_pack, quantity=2, unit="pack", value_yuan=300)
+    )
+    assert isinstance(requested, AssistanceRequested)
+    before = case.state
+    kept = before.model_copy(deep=True)
+    (delivered,) = case.do(
+        RecordDelivery(request_id=requested.request_id, quantity=2, delivered_on=case.now.date())
+    )
+    again = delivered.model_copy(update={"event_id": uuid.uuid4()})
+    with pytest.raises(FoldError, match="delivered"):
+        fold([delivered, again], before)
+    assert before == kept
+
+
+def test_the_working_copy_has_the_fields_of_the_state() -> None:
+    assert _WorkingCopy.__annotations__.keys() == CaseState.model_fields.keys()

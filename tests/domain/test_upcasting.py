@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import asdict
 
 from domain import codec
 from domain.events import VisitKind, VisitRecorded
@@ -12,6 +13,7 @@ from domain.events.upcasting import upcast
 from domain.rules.risk import NeedScores, RiskLevel
 from domain.state import apply
 from tests.domain.strategies import REPORTER, START, Driver
+from tests.domain.test_events_codec import merged_decode
 
 V1_METADATA = json.dumps(
     {
@@ -112,6 +114,22 @@ def test_an_upcast_visit_folds_like_a_current_one() -> None:
     state = apply(case.state, visit)
     assert state.risk_level is RiskLevel.high
     assert state.need_scores == visit.updated_scores
+
+
+def test_a_v1_visit_decodes_exactly_as_before_with_or_without_other_metadata() -> None:
+    header = json.loads(V1_METADATA)
+    as_encoded = json.dumps(
+        {**header, "workflow_id": "case-x"}, separators=(",", ":"), sort_keys=True
+    )
+    for data in (V1_RESCORED, V1_PLAIN):
+        for metadata in (V1_METADATA, as_encoded):
+            stored = codec.EncodedEvent(
+                uuid.uuid4(), "VisitRecorded", 1, json.dumps(data), metadata
+            )
+            visit = codec.decode(**asdict(stored))
+            assert visit == merged_decode(**asdict(stored))
+            assert isinstance(visit, VisitRecorded)
+            assert visit.schema_version == 2
 
 
 def test_other_events_are_not_upcast() -> None:
