@@ -4,7 +4,9 @@ Two checks, in this order: the caller's role (refused with 403 whatever the case
 reveals nothing about which cases exist), then the caller's area. A case outside the caller's
 area answers exactly like a case that does not exist: the same 404 problem, word for word.
 Workflows check role and area again (domain.commands.access), so these checks are the first
-line, never the only one.
+line, never the only one. Commands are the exception for the area: `api.commanding.send_command`
+checks the role here and leaves the area to the case's workflow, which checks it against the
+case as it holds it before anything else (`case_out_of_reach`, answered with the same 404).
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Sending a command to a case's workflow, and turning its refusals into problems.
 
-Every command endpoint ends in `send_command`: the API checks the caller's role and that the case
-lies in their area, then sends the command as the workflow's `command` update, whose validator
-checks role, area and the case's state again (a refused command writes nothing). The update id is
+Every command endpoint ends in `send_command`: the API checks the caller's role, then sends the
+command as the workflow's `command` update, whose validator checks that the case lies in the
+caller's area, then role and area again with the case's state (a refused command writes nothing);
+a case out of reach answers exactly like one that does not exist. The area is checked against the
+case as its workflow holds it, not read back from the event store first: that read cost a query
+and a fold of the case's whole history on every command. The update id is
 made from the caller, their `Idempotency-Key` and the command itself: the same request sent again
 with the same key is answered with the first outcome, not carried out twice; a different command
 under a key already used is a request of its own (never answered with another command's outcome);
@@ -49,6 +52,7 @@ from domain.actors import Actor, Role
 from domain.codec import case_stream_id
 from domain.commands import CaseCommand, Command
 from domain.errors import CommandRefused
+from workflows.case import OUT_OF_REACH
 from workflows.messages import CaseReply, CommandRequest
 
 IdempotencyKey = Annotated[
@@ -90,6 +94,8 @@ TITLES: Final = {
 }
 
 COMMAND_RESPONSES: Final = problem_responses(403, 404, 409, 422, 503)
+# The workflow's refusals that answer 404 `case_not_found`: no case yet, or one out of reach.
+HIDDEN: Final = frozenset({"no_case", OUT_OF_REACH})
 
 _Command = TypeVar("_Command", bound=Command)
 
@@ -159,7 +165,6 @@ async def send_command(
 ) -> CaseReply:
     """Have the case's workflow decide `command`; its answer, or the refusal as a problem."""
     require_role(actor, roles, f"send the command {command.command}")
-    await case_in_reach(request, actor, case_id)
     handle = services(request).temporal.get_workflow_handle(case_stream_id(case_id))
     try:
         reply: CaseReply = await handle.execute_update(
@@ -172,7 +177,7 @@ async def send_command(
         refusal = refusal_of(failure)
         if refusal is None:
             raise engine_unavailable("the command could not be recorded") from None
-        if refusal.code == "no_case":
+        if refusal.code in HIDDEN:
             raise case_not_found(case_id) from None
         raise refusal_problem(refusal) from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
@@ -180,7 +185,10 @@ async def send_command(
     except RPCError as error:
         if error.status is not RPCStatusCode.NOT_FOUND:
             raise
-        # The case's workflow has ended: a case closed for good (the child came of age).
+        # No workflow: the case never existed, or it was closed for good (the child came of
+        # age) and its workflow ended. The event store tells which, and whether the caller may
+        # know (404 `case_not_found` if not).
+        await case_in_reach(request, actor, case_id)
         raise Problem(
             409,
             TITLES[409],

@@ -338,6 +338,40 @@ async def test_a_case_out_of_reach_answers_exactly_like_a_missing_one(
     )
     assert outside.status_code == absent.status_code == 404
     assert outside.json()["code"] == absent.json()["code"] == "case_not_found"
+    # Word for word: the workflow refused this one (`case_out_of_reach`), Temporal the other.
+    seen, unseen = outside.json(), absent.json()
+    seen["detail"] = seen["detail"].replace(str(hidden), "<id>")
+    unseen["detail"] = unseen["detail"].replace(str(missing), "<id>")
+    assert seen == unseen
+
+
+async def test_a_case_closed_for_good_refuses_commands_and_stays_hidden_out_of_reach(
+    world: World,
+) -> None:
+    """A case whose workflow has ended: 409 `case_inactive` for staff of its area, the 404 of a
+    missing case for anyone else (the store tells the two apart, as the workflow is gone)."""
+    http = world.engine.http
+    case_id = await report_child(world, "demo-caseworker", VILLAGE)
+    await world.engine.temporal.get_workflow_handle(case_stream_id(case_id)).terminate("ended")
+    body = {"scores": SCORES}
+    inside = await http.post(
+        f"/cases/{case_id}/assessment", json=body, headers=world.auth("demo-caseworker")
+    )
+    assert inside.status_code == 409, inside.text
+    assert inside.json()["code"] == "case_inactive"
+    missing = uuid.uuid4()
+    outside = await http.post(
+        f"/cases/{case_id}/assessment", json=body, headers=world.auth("demo-social-worker")
+    )
+    absent = await http.post(
+        f"/cases/{missing}/assessment", json=body, headers=world.auth("demo-social-worker")
+    )
+    assert outside.status_code == absent.status_code == 404
+    seen, unseen = outside.json(), absent.json()
+    seen["detail"] = seen["detail"].replace(str(case_id), "<id>")
+    unseen["detail"] = unseen["detail"].replace(str(missing), "<id>")
+    assert seen == unseen
+    assert seen["code"] == "case_not_found"
 
 
 @dataclass(frozen=True)
@@ -457,8 +491,9 @@ async def test_the_workflow_checks_role_and_area_again_and_writes_nothing_when_r
         (Actor(user_id="demo-auditor", role=Role.auditor, area="530627"), "role_not_allowed"),
         (Actor(user_id="demo-admin", role=Role.admin, area="53"), "role_not_allowed"),
         (
+            # The area, first of all: the API answers this one 404 `case_not_found`.
             Actor(user_id="demo-social-worker", role=Role.caseworker, area="530627102"),
-            "outside_area",
+            "case_out_of_reach",
         ),
     ):
         with pytest.raises(WorkflowUpdateFailedError) as refused:

@@ -260,3 +260,27 @@ async def test_a_refused_command_writes_nothing_and_says_what_to_do(world: World
     assert escaped.json()["state"]["referrals"].popitem()[1]["agency"] == "A\\u0000B"
     await project(world.engine)
     assert await event_count(world.engine) == count + 1
+
+
+async def test_every_answer_carries_its_request_id(world: World) -> None:
+    """The caller's X-Request-ID comes back on the answer, refusals included; without one, the
+    API makes one."""
+    case_id = await report_child(world, "demo-caseworker", VILLAGE)
+    answer = await world.engine.http.post(
+        f"/cases/{case_id}/assessment",
+        json={"scores": SCORES},
+        headers=world.auth("demo-caseworker", **{"X-Request-ID": "trace-me-1"}),
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["X-Request-ID"] == "trace-me-1"
+    hidden = await world.engine.http.post(
+        f"/cases/{case_id}/assessment",
+        json={"scores": SCORES},
+        headers=world.auth("demo-social-worker", **{"X-Request-ID": "trace-me-2"}),
+    )
+    assert hidden.status_code == 404
+    assert hidden.headers["X-Request-ID"] == "trace-me-2"
+    made = await world.engine.http.get(f"/cases/{case_id}", headers=world.auth("demo-caseworker"))
+    assert made.status_code == 200
+    assert UUID(made.headers["X-Request-ID"])
+    assert len(made.headers.get_list("X-Request-ID")) == 1

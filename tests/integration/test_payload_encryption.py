@@ -31,6 +31,7 @@ from tests.conftest import free_port
 from tests.integration.engine import Engine
 from tests.integration.test_report_case import a_report
 from workers.embedded_temporal import temporal_binary
+from workflows.case import SETTLE_BEFORE_ENDING, UPSERT_CHANGES_ONLY
 from workflows.messages import OpenCase
 
 UI_ORIGIN = "http://127.0.0.1:8233"  # the embedded UI at its default port
@@ -39,6 +40,24 @@ UNCODED_FIELDS = frozenset({"search_attributes", "header"})
 # The SDK core's own record of a local activity (sequence number, activity type, times): written
 # by the core, not through the codec. The activity's result beside it is encrypted.
 LOCAL_ACTIVITY_METADATA = "marker_recorded_event_attributes.details[data]"
+# The SDK core's record of a `workflow.patched` change: the patch's id (workflows/case.py's
+# constants), written by the core, not through the codec.
+PATCH_MARKER = "marker_recorded_event_attributes.details[patch-data]"
+PATCH_IDS = frozenset({UPSERT_CHANGES_ONLY, SETTLE_BEFORE_ENDING})
+
+
+def is_core_metadata(path: str, payload: Payload) -> bool:
+    """Whether `payload` is the core's own uncoded record of a local activity or a patch (and
+    holds only what such a record holds)."""
+    if LOCAL_ACTIVITY_METADATA in path:
+        assert set(json.loads(payload.data)) >= {"seq", "activity_type", "complete_time"}
+        return True
+    if PATCH_MARKER in path:
+        record = json.loads(payload.data)
+        assert set(record) <= {"id", "deprecated"}, record
+        assert record["id"] in PATCH_IDS, record
+        return True
+    return False
 
 
 def payloads_in(message: Message, path: str = "") -> Iterator[tuple[str, Payload]]:
@@ -116,8 +135,7 @@ async def test_the_temporal_server_holds_no_clear_personal_data(engine: Engine) 
     payloads = [(path, payload) for path, payload in payloads_in(history)]
     assert len(payloads) >= 3  # the start input, the update's input and answer, activities...
     for path, payload in payloads:
-        if LOCAL_ACTIVITY_METADATA in path:
-            assert set(json.loads(payload.data)) >= {"seq", "activity_type", "complete_time"}
+        if is_core_metadata(path, payload):
             continue
         assert payload.metadata["encoding"] == ENCODING.encode(), path
         assert payload.metadata[KEY_ID_METADATA] == codec_of(engine).keys.current_id.encode()

@@ -9,7 +9,6 @@ payload in them must be sealed.
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from google.protobuf import json_format
@@ -30,7 +29,7 @@ from domain.commands import (
 from domain.events import DestinationKind, EligibilityCheckKind
 from domain.rules.risk import NeedScores
 from domain.state import CaseState, CheckStatus, ProposalStatus, RecognitionStatus, TransferStatus
-from tests.integration.test_payload_encryption import LOCAL_ACTIVITY_METADATA, payloads_in
+from tests.integration.test_payload_encryption import is_core_metadata, payloads_in
 from tests.workflows.driver import SUPERVISOR, TEST_PAYLOAD_KEYS, CaseDriver, a_report, raw_history
 from workflows.recognition import recognition_workflow_id
 
@@ -47,8 +46,7 @@ def assert_sealed(history: History, secrets: list[str]) -> None:
     payloads = list(payloads_in(history))
     assert payloads
     for path, payload in payloads:
-        if LOCAL_ACTIVITY_METADATA in path:
-            assert set(json.loads(payload.data)) >= {"seq", "activity_type", "complete_time"}
+        if is_core_metadata(path, payload):
             continue
         assert payload.metadata["encoding"] == ENCODING.encode(), path
         assert payload.metadata[KEY_ID_METADATA] == TEST_PAYLOAD_KEYS.current_id.encode(), path

@@ -97,7 +97,7 @@ async def test_a_role_that_writes_nothing_is_refused(driver: CaseDriver) -> None
 async def test_staff_of_another_area_are_refused(driver: CaseDriver) -> None:
     case_id = await an_active_case(driver)
     message = await assert_refused_without_trace(
-        driver, case_id, RecordAssessment(scores=SCORES), by=SOCIAL_WORKER, code="outside_area"
+        driver, case_id, RecordAssessment(scores=SCORES), by=SOCIAL_WORKER, code="case_out_of_reach"
     )
     assert str(case_id) in message
 

@@ -20,7 +20,11 @@ re-recorded: they hold runs recorded before a patch, to replay its old path.
 
 A change proven to fail here: awaiting a timer before a command's append (a new command in the
 past of every case) fails with "Nondeterminism error"; so does dropping the `settle-before-ending`
-patch, on the histories recorded with it.
+patch, on the histories recorded with it; so do dropping the `upsert-search-attributes-changes-only`
+patch (on the histories recorded with it: "patch marker encountered ... but there is no
+corresponding change command") and upserting only changed attributes without it (on the
+`pre_changed_attributes_` histories: "Update machine does not handle this event: ...
+UpsertWorkflowSearchAttributes").
 """
 
 from __future__ import annotations
@@ -195,8 +199,15 @@ SCENARIOS: dict[str, Callable[[CaseDriver], Awaitable[list[str]]]] = {
     "guardian_transfer_closure": guardian_transfer_closure,
 }
 # Recorded once and kept: `guardian_transfer_closure` as its runs ended before the patch
-# `settle-before-ending` (workflows/case.py), replayed through the unpatched path.
-KEPT = ("pre_settle_guardian_transfer_closure",)
+# `settle-before-ending` (workflows/case.py), replayed through the unpatched path; and every
+# scenario as recorded before the patch `upsert-search-attributes-changes-only` (an upsert of all
+# search attributes after every change), replayed through its unpatched path.
+KEPT = (
+    "pre_settle_guardian_transfer_closure",
+    "pre_changed_attributes_assistance_and_referral",
+    "pre_changed_attributes_guardian_transfer_closure",
+    "pre_changed_attributes_recognition",
+)
 
 
 # -- recording -----------------------------------------------------------------------------------
