@@ -10,15 +10,20 @@ visits, assistance requested and delivered, referrals answered, school checks), 
 Measured, each beside its baseline (events of the log per second):
 
 - `rebuild` of each projection in `PROJECTIONS` (`store.projections.rebuild`: empty its tables,
-  then read, decode, fold into the cases' states and apply, batch by batch, from position 0 to
-  the head), in batches of `--projector-batch-size`;
-- all projections together: every projection's position set back to 0 and its tables emptied,
-  then one `Projector(pool, PROJECTIONS).catch_up()` until no projection is behind (each
-  projection reads and folds the whole log itself, as the running projector does).
+  then read, decode, fold into the cases' states and write what each batch changes, set-based,
+  from position 0 to the head), in batches of `--projector-batch-size`;
+- all projections together: every projection emptied and its position set back to 0 at once
+  (`store.projections.reset`), then one `Projector(pool, PROJECTIONS).catch_up()` until no
+  projection is behind. Standing at the same position, the four take each batch together, as
+  the running projector does: the log is read, decoded and folded once for all of them.
 
 Baseline: `COPY (SELECT <the columns the projector reads> FROM events ORDER BY position) TO
 STDOUT` of the same rows through asyncpg's `copy_from_query`, the bytes counted and dropped: the
 fastest a client can take the log off the server, with no decoding and no writes.
+
+`details` also holds this process's CPU time per event of each caseflow figure
+(`caseflow_cpu_us_per_event`): the projector's own cost, which a busy machine does not inflate
+the way it does the rates.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -40,7 +46,7 @@ from benchmarks.store import WORKFLOW_METADATA, case_life
 from domain.codec import case_stream_id, encode
 from store.events import EventStore, NewEvent
 from store.pool import create_pool
-from store.projections import PROJECTIONS, Projector, log_head, rebuild
+from store.projections import PROJECTIONS, Projector, log_head, positions, rebuild, reset
 from store.projections.projector import DEFAULT_BATCH_SIZE
 
 NAME: Final = "projector"
@@ -52,7 +58,7 @@ SELECT position, stream_id, version, event_id, type, schema_version, data, metad
 FROM events
 ORDER BY position
 """
-RESET_ALL: Final = "UPDATE projection_positions SET position = 0, updated_at = now()"
+NAMES: Final = tuple(projection.name for projection in PROJECTIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +181,28 @@ def copy_run(pool: asyncpg.Pool, events: int) -> Run:
     return run
 
 
+class CpuClock:
+    """This process's CPU time per event of each figure's caseflow runs, in microseconds: what
+    the projector itself costs, whatever else the machine is doing (waiting for the server and
+    for other processes is not in it; the server's own work is not either)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, list[float]] = {}
+
+    def timed(self, figure: str, run: Run) -> Run:
+        async def timed_run() -> int:
+            started = time.process_time()
+            events = await run()
+            spent = time.process_time() - started
+            self.runs.setdefault(figure, []).append(round(spent / events * 1e6, 1))
+            return events
+
+        return timed_run
+
+    def medians(self) -> dict[str, float]:
+        return {figure: statistics.median(runs) for figure, runs in self.runs.items()}
+
+
 def rebuild_run(pool: asyncpg.Pool, name: str, head: int, batch_size: int) -> Run:
     async def run() -> int:
         position = await rebuild(pool, name, batch_size=batch_size)
@@ -188,23 +216,11 @@ def rebuild_run(pool: asyncpg.Pool, name: str, head: int, batch_size: int) -> Ru
 def catch_up_run(pool: asyncpg.Pool, head: int, batch_size: int) -> Run:
     async def run() -> int:
         projector = Projector(pool, PROJECTIONS, batch_size=batch_size, listen=False)
-        await projector.ensure_positions()
-        async with pool.acquire() as connection, connection.transaction():
-            # As `rebuild` does for one: every position row locked, tables and states emptied.
-            for projection in PROJECTIONS:
-                await connection.execute(
-                    "SELECT position FROM projection_positions WHERE name = $1 FOR UPDATE",
-                    projection.name,
-                )
-            tables = [table for projection in PROJECTIONS for table in projection.tables]
-            await connection.execute(f"TRUNCATE {', '.join(tables)}")
-            await connection.execute("DELETE FROM projected_cases")
-            await connection.execute(RESET_ALL)
+        await reset(pool, [projection.name for projection in PROJECTIONS])
         while await projector.catch_up():
             pass
-        async with pool.acquire() as connection:
-            rows = await connection.fetch("SELECT name, position FROM projection_positions")
-        behind = {row["name"]: row["position"] for row in rows if row["position"] != head}
+        at = await positions(pool)
+        behind = {name: at.get(name) for name in NAMES if at.get(name) != head}
         if behind:
             raise AssertionError(f"catch-up left projections short of {head}: {behind}")
         return head
@@ -232,11 +248,15 @@ async def run(
         log(f"projector: {events:,} events in {cases:,} cases written in {write_seconds:.0f} s")
 
         copy = copy_run(pool, events)
+        cpu = CpuClock()
         note = "events of the log per second; baseline: COPY of the same rows, bytes dropped"
         for index, projection in enumerate(PROJECTIONS):
             log(f"projector: rebuild {projection.name}")
             ours, theirs = await measure_pair(
-                rebuild_run(pool, projection.name, head, sizes.batch_size),
+                cpu.timed(
+                    f"rebuild {projection.name}",
+                    rebuild_run(pool, projection.name, head, sizes.batch_size),
+                ),
                 copy,
                 repeats=sizes.repeats,
                 warmup=(copy,) if index == 0 else (),
@@ -252,12 +272,15 @@ async def run(
                 )
             )
         log("projector: all projections together")
+        together = f"catch up all {len(PROJECTIONS)}"
         ours, theirs = await measure_pair(
-            catch_up_run(pool, head, sizes.batch_size), copy, repeats=sizes.repeats
+            cpu.timed(together, catch_up_run(pool, head, sizes.batch_size)),
+            copy,
+            repeats=sizes.repeats,
         )
         result.comparisons.append(
             Comparison(
-                name=f"catch up all {len(PROJECTIONS)}, {events:,} events",
+                name=f"{together}, {events:,} events",
                 description="one Projector over every projection, from position 0 to the head",
                 caseflow=ours,
                 baseline=theirs,
@@ -272,6 +295,9 @@ async def run(
             "write_log_seconds": round(write_seconds, 1),
             "write_log_events_per_s": round(events / write_seconds, 1),
             "events_table_bytes": int(size),
+            # Median over the runs; the runs themselves in `caseflow_cpu_us_per_event_runs`.
+            "caseflow_cpu_us_per_event": cpu.medians(),
+            "caseflow_cpu_us_per_event_runs": cpu.runs,
             "projections": [projection.name for projection in PROJECTIONS],
         }
     finally:

@@ -524,7 +524,8 @@ NOT_GAP_SAFE: Final = (
 )
 SERIALISED: Final = (
     "caseflow serialises appends on the log_head row from position to commit (gap-safe "
-    "positions), so concurrent writers do not share WAL flushes; see benchmarks/README.md"
+    "positions); its group commit sends the appends that wait meanwhile together, one "
+    "transaction and one WAL flush for all (store/group_commit.py); see benchmarks/README.md"
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final, TypeAlias
 from uuid import UUID
 
 import asyncpg
@@ -27,7 +27,7 @@ from domain.rules.approvals import ApprovalKind
 from domain.rules.escalation import EscalationLevel
 from domain.state import ApprovalStatus
 from store.projections.arguments import check_area, check_page
-from store.projections.base import Connection, ProjectedEvent, Projection
+from store.projections.base import Changes, Connection, ProjectedEvent, Projection, columns
 
 APPROVAL_EVENTS: Final = (
     ApprovalRequested,
@@ -38,11 +38,20 @@ APPROVAL_EVENTS: Final = (
     ApprovalWithdrawn,
 )
 
-UPSERT_APPROVAL: Final = """
+# Each approval the batch changes, once, every row in one statement. The columns an update
+# leaves alone come from the batch's first event of the approval (what the insert would have
+# written), the others from its last: as if every event had been upserted in turn.
+UPSERT_APPROVALS: Final = """
 INSERT INTO approvals_inbox (
     approval_id, case_id, kind, subject_id, level, area, village, requested_by, requested_at,
     due_at, emergency, escalated, timed_out, status, decided_by, decided_at, updated_at, position
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+)
+SELECT * FROM unnest(
+    $1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+    $8::text[], $9::timestamptz[], $10::timestamptz[], $11::boolean[], $12::boolean[],
+    $13::boolean[], $14::text[], $15::text[], $16::timestamptz[], $17::timestamptz[],
+    $18::bigint[]
+)
 ON CONFLICT (approval_id) DO UPDATE SET
     level = excluded.level,
     area = excluded.area,
@@ -55,6 +64,18 @@ ON CONFLICT (approval_id) DO UPDATE SET
     updated_at = excluded.updated_at,
     position = excluded.position
 """
+# A row's columns in UPSERT_APPROVALS' order, and those its update sets (the others keep what
+# the insert wrote).
+COLUMNS: Final = (
+    "approval_id", "case_id", "kind", "subject_id", "level", "area", "village", "requested_by",
+    "requested_at", "due_at", "emergency", "escalated", "timed_out", "status", "decided_by",
+    "decided_at", "updated_at", "position",
+)  # fmt: skip
+UPDATED_COLUMNS: Final = (
+    "level", "area", "due_at", "escalated", "timed_out", "status", "decided_by", "decided_at",
+    "updated_at", "position",
+)  # fmt: skip
+_UPDATED: Final = tuple(COLUMNS.index(column) for column in UPDATED_COLUMNS)
 SELECT_INBOX: Final = """
 SELECT approval_id, case_id, kind, subject_id, level, area, village, requested_by, requested_at,
        due_at, emergency, escalated, timed_out, status, decided_by, decided_at, updated_at,
@@ -95,13 +116,25 @@ class ApprovalsInboxProjection(Projection):
     name = "approvals_inbox"
     tables = ("approvals_inbox",)
 
-    async def handle(self, connection: Connection, event: ProjectedEvent) -> None:
+    def changes(self) -> ApprovalsInboxChanges:
+        return ApprovalsInboxChanges()
+
+
+_Row: TypeAlias = tuple[Any, ...]
+
+
+class ApprovalsInboxChanges(Changes):
+    """Each approval's row as the batch leaves it, written once at the end."""
+
+    def __init__(self) -> None:
+        self._rows: dict[UUID, _Row] = {}
+
+    def add(self, event: ProjectedEvent) -> None:
         if not isinstance(event.event, APPROVAL_EVENTS):
             return
         state = event.after
         approval = state.approvals[event.event.approval_id]
-        await connection.execute(
-            UPSERT_APPROVAL,
+        row = (
             approval.approval_id,
             state.case_id,
             approval.kind.value,
@@ -121,6 +154,19 @@ class ApprovalsInboxProjection(Projection):
             event.event.occurred_at,
             event.position,
         )
+        first = self._rows.get(approval.approval_id)
+        if first is not None:  # the insert's columns stay as the first event gave them
+            merged = list(first)
+            for column in _UPDATED:
+                merged[column] = row[column]
+            row = tuple(merged)
+        self._rows[approval.approval_id] = row
+
+    async def write(self, connection: Connection) -> None:
+        if not self._rows:
+            return
+        rows = list(self._rows.values())
+        await connection.execute(UPSERT_APPROVALS, *columns(rows))
 
 
 async def approvals_inbox(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 import asyncpg
@@ -12,13 +12,18 @@ import asyncpg
 from domain.events import AssistanceDelivered
 from domain.rules.assistance import ASSISTANCE_GROUP, AssistanceKind
 from store.projections.arguments import check_area, check_page
-from store.projections.base import Connection, ProjectedEvent, Projection
+from store.projections.base import Changes, Connection, ProjectedEvent, Projection, columns
 
-INSERT_DELIVERY: Final = """
+# The batch's deliveries, in one statement.
+INSERT_DELIVERIES: Final = """
 INSERT INTO assistance_ledger (
     delivery_id, case_id, request_id, kind, assistance_group, quantity, unit, value_yuan,
     delivered_on, village, county, event_id, position
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+)
+SELECT * FROM unnest(
+    $1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::integer[], $7::text[],
+    $8::bigint[], $9::date[], $10::text[], $11::text[], $12::uuid[], $13::bigint[]
+)
 """
 SELECT_LEDGER: Final = """
 SELECT delivery_id, case_id, request_id, kind, assistance_group, quantity, unit, value_yuan,
@@ -52,26 +57,39 @@ class AssistanceLedgerProjection(Projection):
     name = "assistance_ledger"
     tables = ("assistance_ledger",)
 
-    async def handle(self, connection: Connection, event: ProjectedEvent) -> None:
+    def changes(self) -> AssistanceLedgerChanges:
+        return AssistanceLedgerChanges()
+
+
+class AssistanceLedgerChanges(Changes):
+    def __init__(self) -> None:
+        self._rows: list[tuple[Any, ...]] = []
+
+    def add(self, event: ProjectedEvent) -> None:
         delivered = event.event
         if not isinstance(delivered, AssistanceDelivered):
             return
-        await connection.execute(
-            INSERT_DELIVERY,
-            delivered.delivery_id,
-            event.after.case_id,
-            delivered.request_id,
-            delivered.kind.value,
-            ASSISTANCE_GROUP[delivered.kind],
-            delivered.quantity,
-            delivered.unit,
-            delivered.value_yuan,
-            delivered.delivered_on,
-            event.after.village,
-            event.after.county,
-            event.event_id,
-            event.position,
+        self._rows.append(
+            (
+                delivered.delivery_id,
+                event.after.case_id,
+                delivered.request_id,
+                delivered.kind.value,
+                ASSISTANCE_GROUP[delivered.kind],
+                delivered.quantity,
+                delivered.unit,
+                delivered.value_yuan,
+                delivered.delivered_on,
+                event.after.village,
+                event.after.county,
+                event.event_id,
+                event.position,
+            )
         )
+
+    async def write(self, connection: Connection) -> None:
+        if self._rows:
+            await connection.execute(INSERT_DELIVERIES, *columns(self._rows))
 
 
 async def assistance_ledger(

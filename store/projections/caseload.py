@@ -25,15 +25,22 @@ from domain.rules.priority import Priority
 from domain.rules.risk import RiskLevel
 from domain.state import CaseState, CaseStatus, ReferralStatus
 from store.projections.arguments import check_area, check_page
-from store.projections.base import Connection, ProjectedEvent, Projection
+from store.projections.base import Changes, Connection, ProjectedEvent, Projection
 
-UPSERT_CASE: Final = """
+# Each changed case's row once a batch, every row in one statement: the batch's last state of
+# the case is the row, as if every event had been upserted in turn.
+UPSERT_CASES: Final = """
 INSERT INTO caseload (
     case_id, status, priority, risk_level, assessment_due_at, assessment_overdue,
     approvals_overdue, referrals_overdue, visit_missed, overdue, next_visit_due, next_deadline,
     village, township, county, assigned_to, opened_at, updated_at, version, position
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-          $20)
+)
+SELECT * FROM unnest(
+    $1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[],
+    $7::integer[], $8::integer[], $9::boolean[], $10::boolean[], $11::timestamptz[],
+    $12::timestamptz[], $13::text[], $14::text[], $15::text[], $16::text[], $17::timestamptz[],
+    $18::timestamptz[], $19::bigint[], $20::bigint[]
+)
 ON CONFLICT (case_id) DO UPDATE SET
     status = excluded.status,
     priority = excluded.priority,
@@ -168,30 +175,45 @@ class CaseloadProjection(Projection):
     name = "caseload"
     tables = ("caseload",)
 
-    async def handle(self, connection: Connection, event: ProjectedEvent) -> None:
-        row = caseload_row(event.after, position=event.position)
+    def changes(self) -> CaseloadChanges:
+        return CaseloadChanges()
+
+
+class CaseloadChanges(Changes):
+    """The last state of each case the batch touches: its row is written once, at the end."""
+
+    def __init__(self) -> None:
+        self._last: dict[UUID, tuple[CaseState, int]] = {}
+
+    def add(self, event: ProjectedEvent) -> None:
+        self._last[event.after.case_id] = (event.after, event.position)
+
+    async def write(self, connection: Connection) -> None:
+        if not self._last:
+            return
+        rows = [caseload_row(state, position=position) for state, position in self._last.values()]
         await connection.execute(
-            UPSERT_CASE,
-            row.case_id,
-            row.status.value,
-            row.priority.value if row.priority is not None else None,
-            row.risk_level.value if row.risk_level is not None else None,
-            row.assessment_due_at,
-            row.assessment_overdue,
-            row.approvals_overdue,
-            row.referrals_overdue,
-            row.visit_missed,
-            row.overdue,
-            row.next_visit_due,
-            row.next_deadline,
-            row.village,
-            row.township,
-            row.county,
-            row.assigned_to,
-            row.opened_at,
-            row.updated_at,
-            row.version,
-            row.position,
+            UPSERT_CASES,
+            [row.case_id for row in rows],
+            [row.status.value for row in rows],
+            [row.priority.value if row.priority is not None else None for row in rows],
+            [row.risk_level.value if row.risk_level is not None else None for row in rows],
+            [row.assessment_due_at for row in rows],
+            [row.assessment_overdue for row in rows],
+            [row.approvals_overdue for row in rows],
+            [row.referrals_overdue for row in rows],
+            [row.visit_missed for row in rows],
+            [row.overdue for row in rows],
+            [row.next_visit_due for row in rows],
+            [row.next_deadline for row in rows],
+            [row.village for row in rows],
+            [row.township for row in rows],
+            [row.county for row in rows],
+            [row.assigned_to for row in rows],
+            [row.opened_at for row in rows],
+            [row.updated_at for row in rows],
+            [row.version for row in rows],
+            [row.position for row in rows],
         )
 
 

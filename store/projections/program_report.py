@@ -22,10 +22,11 @@ its village's.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 import asyncpg
@@ -43,7 +44,14 @@ from domain.events import (
 from domain.rules.assistance import ASSISTANCE_GROUP, AssistanceKind
 from domain.state import CaseState
 from store.projections.arguments import check_county
-from store.projections.base import Connection, ProjectedEvent, Projection, ProjectionError
+from store.projections.base import (
+    Changes,
+    Connection,
+    ProjectedEvent,
+    Projection,
+    ProjectionError,
+    columns,
+)
 
 CHILDREN_COVERED: Final = "children_covered"
 ASSISTANCE_TOTAL: Final = "assistance.total"
@@ -78,18 +86,34 @@ FIGURES: Final = (
     RECOGNITIONS_CONFIRMED,
 )
 
-INSERT_FACT: Final = """
+# A batch writes its rows in three statements: the periods open before it that it ends, the
+# periods it begins (ended already when the batch ends them too), and its facts.
+INSERT_FACTS: Final = """
 INSERT INTO program_report_facts (year, county, figure, case_id, event_id, position, occurred_on)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT * FROM unnest(
+    $1::integer[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::bigint[], $7::date[]
+)
 """
-BEGIN_COVERAGE: Final = """
-INSERT INTO program_report_coverage (case_id, category, county, from_on, event_id, position)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT_COVERAGE: Final = """
+INSERT INTO program_report_coverage (
+    case_id, category, county, from_on, until_on, event_id, position, ended_by_event_id,
+    ended_by_position
+)
+SELECT * FROM unnest(
+    $1::uuid[], $2::text[], $3::text[], $4::date[], $5::date[], $6::uuid[], $7::bigint[],
+    $8::uuid[], $9::bigint[]
+)
 """
+# Every period of the case and category still open is ended; each must be exactly one.
 END_COVERAGE: Final = """
-UPDATE program_report_coverage
-SET until_on = $3, ended_by_event_id = $4, ended_by_position = $5
-WHERE case_id = $1 AND category = $2 AND ended_by_event_id IS NULL
+UPDATE program_report_coverage AS period
+SET until_on = ended.until_on, ended_by_event_id = ended.event_id,
+    ended_by_position = ended.position
+FROM unnest($1::uuid[], $2::text[], $3::date[], $4::uuid[], $5::bigint[])
+    AS ended (case_id, category, until_on, event_id, position)
+WHERE period.case_id = ended.case_id AND period.category = ended.category
+  AND period.ended_by_event_id IS NULL
+RETURNING period.case_id, period.category
 """
 SELECT_POSITION: Final = "SELECT position FROM projection_positions WHERE name = $1"
 COUNT_FACTS: Final = """
@@ -182,14 +206,60 @@ class _Fact:
     day: date
 
 
+@dataclass(slots=True)
+class _Period:
+    """A coverage period begun by an event of the batch (ended too, if the batch ends it)."""
+
+    case_id: UUID
+    category: Category
+    county: str
+    from_on: date
+    event_id: UUID
+    position: int
+    until_on: date | None = None
+    ended_by_event_id: UUID | None = None
+    ended_by_position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _End:
+    """A period open before the batch, ended by an event of it."""
+
+    until_on: date
+    event_id: UUID
+    position: int
+
+
 class ProgramReportProjection(Projection):
     name = "program_report"
     tables = ("program_report_facts", "program_report_coverage")
 
-    async def handle(self, connection: Connection, event: ProjectedEvent) -> None:
-        state = event.after
-        await self._follow_coverage(connection, event)
-        facts = [
+    def changes(self) -> ProgramReportChanges:
+        return ProgramReportChanges()
+
+
+class ProgramReportChanges(Changes):
+    """The batch's facts, the periods it begins, and the periods open before it that it ends."""
+
+    def __init__(self) -> None:
+        self._facts: list[tuple[Any, ...]] = []
+        self._begun: list[_Period] = []
+        self._open: dict[tuple[UUID, Category], _Period] = {}  # begun by the batch, still open
+        self._ended: dict[tuple[UUID, Category], _End] = {}  # open before the batch
+
+    def add(self, event: ProjectedEvent) -> None:
+        before, state = event.before, event.after
+        # Most events leave the coverage as it was: the same categories (the very object, which
+        # the fold carries over unchanged), the case as open or closed as before.
+        if (
+            before is None
+            or before.categories is not state.categories
+            or before.is_open != state.is_open
+        ):
+            self._follow_coverage(event)
+        if not isinstance(event.event, FACT_EVENTS):
+            return
+        self._facts.extend(
             (
                 fact.day.year,
                 state.county,
@@ -200,36 +270,77 @@ class ProgramReportProjection(Projection):
                 fact.day,
             )
             for fact in _facts(event)
-        ]
-        if facts:
-            await connection.executemany(INSERT_FACT, facts)
+        )
 
-    async def _follow_coverage(self, connection: Connection, event: ProjectedEvent) -> None:
+    def _follow_coverage(self, event: ProjectedEvent) -> None:
         before, after = _covered(event.before), _covered(event.after)
         if before == after:
             return
         day = today(event.event.occurred_at)
         state = event.after
         for category in sorted(before - after):
-            ended = await connection.execute(
-                END_COVERAGE, state.case_id, category.value, day, event.event_id, event.position
-            )
-            if ended != "UPDATE 1":
-                raise ProjectionError(
-                    f"projection {self.name}: event {event.event_id} at position "
-                    f"{event.position} ends the coverage of case {state.case_id} as "
-                    f"{category.value}, which has no coverage period open"
-                )
+            key = (state.case_id, category)
+            period = self._open.pop(key, None)
+            if period is not None:
+                period.until_on = day
+                period.ended_by_event_id = event.event_id
+                period.ended_by_position = event.position
+            elif key in self._ended:  # the one open before the batch is ended already
+                raise _no_period_open(event.event_id, event.position, state.case_id, category)
+            else:
+                self._ended[key] = _End(day, event.event_id, event.position)
         for category in sorted(after - before):
-            await connection.execute(
-                BEGIN_COVERAGE,
-                state.case_id,
-                category.value,
-                state.county,
-                day,
-                event.event_id,
-                event.position,
+            period = _Period(
+                state.case_id, category, state.county, day, event.event_id, event.position
             )
+            self._begun.append(period)
+            self._open[(state.case_id, category)] = period
+
+    async def write(self, connection: Connection) -> None:
+        if self._ended:  # before the batch's own periods are inserted, which it must not end
+            keys = list(self._ended)
+            ends = list(self._ended.values())
+            rows = await connection.fetch(
+                END_COVERAGE,
+                [case_id for case_id, _ in keys],
+                [category.value for _, category in keys],
+                [end.until_on for end in ends],
+                [end.event_id for end in ends],
+                [end.position for end in ends],
+            )
+            counts = Counter((row["case_id"], Category(row["category"])) for row in rows)
+            wrong = [key for key in keys if counts[key] != 1]
+            if wrong:
+                case_id, category = min(wrong, key=lambda key: self._ended[key].position)
+                end = self._ended[(case_id, category)]
+                raise _no_period_open(end.event_id, end.position, case_id, category)
+        if self._begun:
+            periods = self._begun
+            await connection.execute(
+                INSERT_COVERAGE,
+                [period.case_id for period in periods],
+                [period.category.value for period in periods],
+                [period.county for period in periods],
+                [period.from_on for period in periods],
+                [period.until_on for period in periods],
+                [period.event_id for period in periods],
+                [period.position for period in periods],
+                [period.ended_by_event_id for period in periods],
+                [period.ended_by_position for period in periods],
+            )
+        if self._facts:
+            await connection.execute(INSERT_FACTS, *columns(self._facts))
+
+
+def _no_period_open(
+    event_id: UUID, position: int, case_id: UUID, category: Category
+) -> ProjectionError:
+    return ProjectionError(
+        f"projection {ProgramReportProjection.name}: event {event_id} at position {position} "
+        f"ends the coverage of case {case_id} as {category.value}, which has no coverage period "
+        f"open",
+        position=position,
+    )
 
 
 def _covered(state: CaseState | None) -> frozenset[Category]:
@@ -237,6 +348,16 @@ def _covered(state: CaseState | None) -> frozenset[Category]:
     if state is None or not state.is_open:
         return frozenset()
     return state.categories
+
+
+# The events `_facts` may count.
+FACT_EVENTS: Final = (
+    AssistanceDelivered,
+    GuardianChangeRegistered,
+    ChildTransferred,
+    RecognitionConfirmed,
+    SchoolStatusChecked,
+)
 
 
 def _facts(projected: ProjectedEvent) -> Iterator[_Fact]:

@@ -2,10 +2,16 @@
 
 Each projection reads the global log from its own position in `projection_positions`, in
 batches. A batch is one transaction: the events are decoded (upcast) and folded into their
-cases' states with `domain.state.apply`, the projection's handler applies each one, and the
-folded states and the new position are stored before the commit. Appends NOTIFY
-`EVENTS_CHANNEL`; the projector LISTENs on a connection of its own and also polls, so a lost
-notification (or a dropped listening connection) delays it by one poll interval at most.
+cases' states with `domain.state.apply`, each projection's `Changes` take them in, in memory, and
+write them set-based (a few statements a batch), and the folded states and the new position are
+stored before the commit. Appends NOTIFY `EVENTS_CHANNEL`; the projector LISTENs on a connection
+of its own and also polls, so a lost notification (or a dropped listening connection) delays it
+by one poll interval at most.
+
+Projections standing at the same position (all of them, after a rebuild from zero or once
+caught up) take their batches together: one transaction locks all their positions, reads the
+log once, decodes and folds each event once, and hands it to every one of them. Their folded
+states are the same (the fold of the same events), so they are read once and stored for each.
 
 An event that does not decode, or does not follow its case's state, stops its projection at
 the position before it (the error names the event, never its data); the other projections go on.
@@ -15,20 +21,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import functools
+import types
+import typing
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, Final
 from uuid import UUID
 
 import asyncpg
+import pydantic
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
 
 from caseflow.logs import get_logger
 from domain.codec import case_stream_id, decode
 from domain.state import CaseState, apply
 from store import statements as store_sql
-from store.events import EVENTS_CHANNEL, StoredEvent, stored_event
+from store.events import EVENTS_CHANNEL
 from store.projections.base import (
     Connection,
     ProjectedEvent,
@@ -40,33 +52,40 @@ from store.projections.registry import PROJECTIONS, projection_named
 
 log = get_logger(__name__)
 
-DEFAULT_BATCH_SIZE: Final = 500
+DEFAULT_BATCH_SIZE: Final = 5000  # events; a case touched often within a batch is stored once
 POLL_INTERVAL: Final = 1.5  # seconds between looks at the log when no notification comes
 MAX_RETRY_DELAY: Final = 60.0  # seconds, for a projection whose last batch failed
-ROUND_BATCHES: Final = 10  # batches per projection before the others get their turn
+ROUND_BATCHES: Final = 10  # batches per projection before the service loop looks around
 
 ENSURE_POSITIONS: Final = """
 INSERT INTO projection_positions (name) SELECT unnest($1::text[])
 ON CONFLICT (name) DO NOTHING
 """
-LOCK_POSITION: Final = "SELECT position FROM projection_positions WHERE name = $1 FOR UPDATE"
-SAVE_POSITION: Final = """
-UPDATE projection_positions SET position = $2, updated_at = now() WHERE name = $1
+# Rows are locked in the order they are returned: by name, whoever locks several at once.
+LOCK_POSITIONS: Final = """
+SELECT name, position FROM projection_positions WHERE name = ANY ($1::text[])
+ORDER BY name
+FOR UPDATE
+"""
+SAVE_POSITIONS: Final = """
+UPDATE projection_positions SET position = $2, updated_at = now() WHERE name = ANY ($1::text[])
 """
 SELECT_POSITIONS: Final = "SELECT name, position FROM projection_positions ORDER BY name"
 SELECT_STATES: Final = """
 SELECT case_id, state::text AS state FROM projected_cases
 WHERE projection = $1 AND case_id = ANY ($2::uuid[])
 """
+# Each state is parsed once ($5 is jsonb[]) and stored for every projection of the batch.
 SAVE_STATES: Final = """
 INSERT INTO projected_cases (projection, case_id, version, position, state)
-SELECT $1, s.case_id, s.version, s.position, s.state::jsonb
-FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::text[])
+SELECT p.name, s.case_id, s.version, s.position, s.state
+FROM unnest($1::text[]) AS p (name)
+CROSS JOIN unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::jsonb[])
     AS s (case_id, version, position, state)
 ON CONFLICT (projection, case_id) DO UPDATE SET
     version = excluded.version, position = excluded.position, state = excluded.state
 """
-DELETE_STATES: Final = "DELETE FROM projected_cases WHERE projection = $1"
+DELETE_STATES: Final = "DELETE FROM projected_cases WHERE projection = ANY ($1::text[])"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +107,9 @@ class Projector:
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be 1 or more, not {batch_size}")
+        names = [projection.name for projection in projections]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a projector takes each projection once, not {names}")
         self._pool = pool
         self._projections = tuple(projections)
         self._batch_size = batch_size
@@ -101,10 +123,11 @@ class Projector:
 
     async def catch_up(self, *, max_batches: int = 10_000) -> bool:
         """Apply what the log holds past each projection's position. True when some projection
-        is still behind after `max_batches` batches (call again). Raises what a batch raised."""
-        behind = False
-        for projection in self._projections:
-            behind |= await self._catch_up(projection, max_batches=max_batches)
+        is still behind after `max_batches` batches (call again). When a batch fails, the other
+        projections still go on; then the first failure is raised."""
+        behind, failures = await self._advance(self._projections, max_batches=max_batches)
+        for error in failures.values():
+            raise error
         return behind
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -133,103 +156,188 @@ class Projector:
             log.info("projector_stopped")
 
     async def _round(self, stop: asyncio.Event) -> bool:
-        """One turn at every projection not waiting to retry; True when one is still behind."""
-        behind = False
+        """A few batches of every projection not waiting to retry; True when one is behind."""
         now = asyncio.get_running_loop().time()
-        for projection in self._projections:
+        due = [p for p in self._projections if self._retry_at.get(p.name, 0.0) <= now]
+        behind, failures = await self._advance(due, max_batches=ROUND_BATCHES, stop=stop)
+        for projection in due:
             name = projection.name
-            if stop.is_set():
-                return False
-            if self._retry_at.get(name, 0.0) > now:
-                continue
-            try:
-                behind |= await self._catch_up(projection, max_batches=ROUND_BATCHES)
-            except Exception as error:  # one projection failing must not stop the others
-                failures = self._failures[name] = self._failures.get(name, 0) + 1
-                delay = min(MAX_RETRY_DELAY, self._poll_interval * 2**failures)
+            error = failures.get(name)
+            if error is not None:  # one projection failing must not stop the others
+                count = self._failures[name] = self._failures.get(name, 0) + 1
+                delay = min(MAX_RETRY_DELAY, self._poll_interval * 2**count)
                 self._retry_at[name] = now + delay
                 log.error(
                     "projection_failed",
                     projection=name,
                     error=describe_failure(error),
                     retry_in_seconds=round(delay, 1),
-                    exc_info=not isinstance(error, ProjectionError),
+                    exc_info=error if not isinstance(error, ProjectionError) else False,
                 )
             else:
                 if self._failures.pop(name, None) is not None:
                     log.info("projection_recovered", projection=name)
                 self._retry_at.pop(name, None)
-        return behind
+        return behind and not stop.is_set()
 
-    async def _catch_up(self, projection: Projection, *, max_batches: int) -> bool:
+    async def _advance(
+        self,
+        projections: Sequence[Projection],
+        *,
+        max_batches: int,
+        stop: asyncio.Event | None = None,
+    ) -> tuple[bool, dict[str, Exception]]:
+        """Up to `max_batches` batches of each of `projections`, those at the same position
+        together. Whether one is still behind, and what each failing one raised (it stops
+        there; the others go on)."""
         await self.ensure_positions()
+        active = list(projections)
+        failures: dict[str, Exception] = {}
         for _ in range(max_batches):
-            position, count = await self.step(projection)
+            if not active or (stop is not None and stop.is_set()):
+                break
+            at = await positions(self._pool)
+            groups: dict[int, list[Projection]] = {}
+            for projection in active:
+                groups.setdefault(at.get(projection.name, 0), []).append(projection)
+            behind: set[str] = set()
+            for group in groups.values():
+                behind |= await self._step_group(group, failures)
+            active = [projection for projection in active if projection.name in behind]
+        return bool(active), failures
+
+    async def _step_group(
+        self, group: Sequence[Projection], failures: dict[str, Exception]
+    ) -> set[str]:
+        """One batch of `group` (together when it is more than one); the names of those that
+        may be behind still. A projection's failure is put in `failures`."""
+        if len(group) > 1:
+            try:
+                _, count = await self._apply_batch(group, self._batch_size)
+            except _Moved:  # another projector moved some of them on: look again
+                return {projection.name for projection in group}
+            except Exception as error:
+                # Which of them cannot go on, and from where: each finds out alone.
+                log.debug("projection_batch_split", error=describe_failure(error))
+            else:
+                if count:
+                    names = [projection.name for projection in group]
+                    log.debug("projection_advanced", projections=names, n=count)
+                return {p.name for p in group} if count >= self._batch_size else set()
+        behind: set[str] = set()
+        for projection in group:
+            try:
+                position, count = await self.step(projection)
+            except Exception as error:
+                failures[projection.name] = error
+                continue
             if count:
                 log.debug("projection_advanced", projection=projection.name, to=position, n=count)
-            if count < self._batch_size:
-                return False
-        return True
+            if count >= self._batch_size:
+                behind.add(projection.name)
+        return behind
 
     async def step(self, projection: Projection) -> tuple[int, int]:
         """Apply one batch to `projection`: its position after the batch, and how many events
         the batch held (fewer than the batch size: the projection has reached the log's end).
 
         When an event cannot be applied, the events before it are applied (as a batch of their
-        own) and the error raised: the projection stops right before that event.
+        own) and the error raised: the projection stops right before that event. When the
+        batch's writes fail without naming the event at fault, its events are applied again one
+        batch each, up to the one that fails.
         """
         try:
-            return await self._apply_batch(projection, self._batch_size)
+            return await self._apply_batch((projection,), self._batch_size)
         except _Stopped as stopped:
-            if stopped.index > 0:
+            if stopped.index is None:
+                applied = 0
                 with contextlib.suppress(_Stopped):
-                    await self._apply_batch(projection, stopped.index)
+                    while applied < stopped.count:
+                        position, count = await self._apply_batch((projection,), 1)
+                        if count == 0:
+                            break
+                        applied += 1
+                if applied == stopped.count:  # it did not fail again: the batch is through
+                    return position, applied
+            elif stopped.index > 0:
+                with contextlib.suppress(_Stopped):
+                    await self._apply_batch((projection,), stopped.index)
             raise stopped.error from stopped.error.__cause__
 
-    async def _apply_batch(self, projection: Projection, size: int) -> tuple[int, int]:
-        name = projection.name
+    async def _apply_batch(self, projections: Sequence[Projection], size: int) -> tuple[int, int]:
+        """Up to `size` events past the projections' position, applied to each of them in one
+        transaction; they must all stand at the same position. (`size` 0: just the position.)"""
+        names = sorted(projection.name for projection in projections)
+        label = "projection " + ", ".join(names)
         async with self._pool.acquire() as connection, connection.transaction():
-            # Exactly once. The position row is locked FOR UPDATE before the log is read, and the
-            # batch's read-model changes, folded states and new position commit together: a batch
-            # that fails, or is cancelled, or whose process dies, leaves all three as they were,
-            # and the next attempt starts from the same position. Two projectors (or a projector
-            # and a rebuild) on the same projection take turns on the row lock, and the second
-            # reads the position the first committed, so neither applies an event twice. The log
-            # is gap-safe (see store/events.py read_all), so reading from the stored position
-            # never passes over an event committed late.
-            position = await connection.fetchval(LOCK_POSITION, name)
-            if position is None:
-                raise ProjectionError(f"projection {name} has no position: run `caseflow migrate`")
+            # Exactly once. The position rows are locked FOR UPDATE before the log is read, and
+            # the batch's read-model changes, folded states and new positions commit together: a
+            # batch that fails, or is cancelled, or whose process dies, leaves all three as they
+            # were, and the next attempt starts from the same position. Two projectors (or a
+            # projector and a rebuild) on the same projection take turns on the row lock, and
+            # the second reads the position the first committed, so neither applies an event
+            # twice; rows are locked in name order, so two batches locking several never wait
+            # for each other in a circle. The log is gap-safe (see store/events.py read_all,
+            # whose query this is), so reading from the stored position never passes over an
+            # event committed late.
+            locked = await connection.fetch(LOCK_POSITIONS, names)
+            if len(locked) != len(names):
+                missing = sorted(set(names) - {row["name"] for row in locked})
+                raise ProjectionError(
+                    f"projection {', '.join(missing)} has no position: run `caseflow migrate`"
+                )
+            standing = {row["position"] for row in locked}
+            if len(standing) != 1:
+                raise _Moved
+            (position,) = standing
+            if size == 0:
+                return position, 0
             rows = await connection.fetch(store_sql.SELECT_LOG, position, size)
             if not rows:
                 return position, 0
-            events = [stored_event(row) for row in rows]
-            states = await _load_states(connection, name, events)
+            # The rows as they are: a StoredEvent for each would cost ≈ 3 µs an event, a tenth
+            # of all the projector spends on one.
+            events = rows
+            streams = {name: _Stream.of(name) for name in {row["stream_id"] for row in events}}
+            # Every projection here stands at `position`, so each has stored the same states
+            # (the fold of each case's events up to it): those of the first serve them all.
+            states = await _load_states(connection, names[0], streams.values())
+            changes = [(projection.name, projection.changes()) for projection in projections]
             folded: dict[UUID, tuple[CaseState, int]] = {}
             for index, stored in enumerate(events):
+                stream = streams[stored["stream_id"]]
                 try:
-                    case_id = _case_id(name, stored)
-                    projected = _projected(name, stored, states.get(case_id))
-                    await projection.handle(connection, projected)
+                    projected = _projected(label, stored, stream, states)
                 except Exception as error:
-                    if not isinstance(error, ProjectionError):
-                        error.add_note(
-                            f"projection {name}, event {stored.event_id} ({stored.type}) at "
-                            f"position {stored.position}"
-                        )
-                    raise _Stopped(index, error) from None
-                states[case_id] = projected.after
-                folded[case_id] = (projected.after, stored.position)
+                    raise _Stopped(index, error, len(events)) from None
+                for name, change in changes:
+                    try:
+                        change.add(projected)
+                    except Exception as error:
+                        if not isinstance(error, ProjectionError):
+                            error.add_note(f"projection {name}, {_which(stored)}")
+                        raise _Stopped(index, error, len(events)) from None
+                after = projected.after
+                states[after.case_id] = after
+                folded[after.case_id] = (after, stored["position"])
+            for _, change in changes:
+                try:
+                    await change.write(connection)
+                except ProjectionError as error:
+                    at_fault = _index_of(events, error.position)
+                    raise _Stopped(at_fault, error, len(events)) from None
+                except (asyncpg.PostgresError, ValueError) as error:
+                    raise _Stopped(None, error, len(events)) from None
             await connection.execute(
                 SAVE_STATES,
-                name,
+                names,
                 list(folded),
                 [state.version for state, _ in folded.values()],
                 [at for _, at in folded.values()],
                 [_state_json(state) for state, _ in folded.values()],
             )
-            position = events[-1].position
-            await connection.execute(SAVE_POSITION, name, position)
+            position = events[-1]["position"]
+            await connection.execute(SAVE_POSITIONS, names, position)
         return position, len(events)
 
     async def ensure_positions(self) -> None:
@@ -238,6 +346,23 @@ class Projector:
             names = [projection.name for projection in self._projections]
             await self._pool.execute(ENSURE_POSITIONS, names)
             self._positions_ensured = True
+
+
+async def reset(pool: asyncpg.Pool, names: Sequence[str]) -> None:
+    """Empty the tables and folded states of the projections `names` and set their positions
+    back to 0, in one transaction: the projector then replays the log into them from the start.
+    """
+    projections = [projection_named(name) for name in names]
+    await Projector(pool, projections, listen=False).ensure_positions()
+    sorted_names = sorted(names)
+    tables = [table for projection in projections for table in projection.tables]
+    async with pool.acquire() as connection, connection.transaction():
+        # The position rows first, as every batch takes them: a batch in flight finishes before
+        # the tables are emptied, and none starts until the positions are back at 0.
+        await connection.fetch(LOCK_POSITIONS, sorted_names)
+        await connection.execute(f"TRUNCATE {', '.join(tables)}")
+        await connection.execute(DELETE_STATES, sorted_names)
+        await connection.execute(SAVE_POSITIONS, sorted_names, 0)
 
 
 async def rebuild(
@@ -252,14 +377,7 @@ async def rebuild(
     projection's position at the end."""
     projection = projection_named(name)
     projector = Projector(pool, (projection,), batch_size=batch_size, listen=False)
-    await projector.ensure_positions()
-    async with pool.acquire() as connection, connection.transaction():
-        # The position row first, as every batch takes it: a batch in flight finishes before
-        # the tables are emptied, and none starts until the position is back at 0.
-        await connection.fetchval(LOCK_POSITION, name)
-        await connection.execute(f"TRUNCATE {', '.join(projection.tables)}")
-        await connection.execute(DELETE_STATES, name)
-        await connection.execute(SAVE_POSITION, name, 0)
+    await reset(pool, (name,))
     head = await log_head(pool)
     log.info("projection_rebuild_started", projection=name, head=head)
     position = 0
@@ -288,11 +406,23 @@ async def log_head(pool: asyncpg.Pool) -> int:
 
 
 async def _load_states(
-    connection: Connection, name: str, events: Iterable[StoredEvent]
+    connection: Connection, name: str, streams: Iterable[_Stream]
 ) -> dict[UUID, CaseState]:
-    case_ids = list({_case_id(name, stored) for stored in events})
+    case_ids = [stream.case_id for stream in streams if stream.case_id is not None]
     rows = await connection.fetch(SELECT_STATES, name, case_ids)
     return {row["case_id"]: CaseState.model_validate_json(row["state"]) for row in rows}
+
+
+def _index_of(events: Sequence[asyncpg.Record], position: int | None) -> int | None:
+    """Where the event at log `position` stands in the batch `events` (positions ascend)."""
+    if position is None:
+        return None
+    guess = position - int(events[0]["position"])  # the log's positions are dense
+    if 0 <= guess < len(events) and events[guess]["position"] == position:
+        return guess
+    return next(
+        (index for index, stored in enumerate(events) if stored["position"] == position), None
+    )
 
 
 def _state_json(state: CaseState) -> str:
@@ -301,16 +431,17 @@ def _state_json(state: CaseState) -> str:
     another process stores the very same text."""
     dumped = state.model_dump(mode="json")
     _sort_sets(state, dumped)
-    return json.dumps(dumped, ensure_ascii=False, separators=(",", ":"))
+    return to_json(dumped).decode()
 
 
-def _sort_sets(value: object, dumped: object) -> None:
-    """Sort, in `dumped` (the JSON form of `value`), every list that holds a set of `value`."""
+def _sort_sets(value: object, dumped: Any) -> None:
+    """Sort, in `dumped` (the JSON form of `value`), every list that holds a set of `value`.
+    Only the fields whose types can hold a set are looked into."""
     if isinstance(value, BaseModel) and isinstance(dumped, dict):
-        for name in type(value).model_fields:
+        for name in _fields_with_sets(type(value)):
             item = getattr(value, name)
             if isinstance(item, set | frozenset):
-                dumped[name] = sorted(dumped[name], key=json.dumps)
+                dumped[name] = sorted(dumped[name], key=_sort_key)
             else:
                 _sort_sets(item, dumped[name])
     elif isinstance(value, dict) and isinstance(dumped, dict):
@@ -321,59 +452,135 @@ def _sort_sets(value: object, dumped: object) -> None:
             _sort_sets(item, out)
 
 
-def _case_id(name: str, stored: StoredEvent) -> UUID:
-    """The case whose stream holds `stored` (`_projected` checks it against the case's state)."""
-    try:
-        return UUID(stored.stream_id.partition("-")[2])
-    except ValueError:
-        raise ProjectionError(
-            f"projection {name}: event {stored.event_id} at position {stored.position} is in "
-            f"stream {stored.stream_id}, which is not a case's stream"
-        ) from None
+def _sort_key(item: object) -> str:
+    return to_json(item).decode()
 
 
-def _projected(name: str, stored: StoredEvent, before: CaseState | None) -> ProjectedEvent:
-    """The stored event decoded and folded into its case's state."""
-    where = (
-        f"projection {name}: event {stored.event_id} ({stored.type}) at position {stored.position}"
+@functools.cache
+def _fields_with_sets(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of `model` whose declared types may hold a set, at any depth."""
+    return tuple(
+        name
+        for name, field in model.model_fields.items()
+        if _may_hold_sets(field.annotation, frozenset({model}))
     )
+
+
+# Types whose values hold no set (JSON scalars, as pydantic dumps them).
+_PLAIN: Final = (
+    str, int, float, bool, bytes, UUID, date, datetime, Enum, type(None),
+    pydantic.AwareDatetime, pydantic.NaiveDatetime, pydantic.PastDate, pydantic.FutureDate,
+    pydantic.PastDatetime, pydantic.FutureDatetime,
+)  # fmt: skip
+
+
+def _may_hold_sets(annotation: object, seen: frozenset[type]) -> bool:
+    """Whether a value of the type `annotation` may hold a set (unknown types: yes)."""
+    origin = typing.get_origin(annotation)
+    if origin is None:
+        if isinstance(annotation, type):
+            if issubclass(annotation, set | frozenset):
+                return True
+            if issubclass(annotation, BaseModel):
+                if annotation in seen:
+                    return False  # looked into already, further up
+                return any(
+                    _may_hold_sets(field.annotation, seen | {annotation})
+                    for field in annotation.model_fields.values()
+                )
+            return not issubclass(annotation, _PLAIN)
+        return True  # Any, a type variable, a forward reference: maybe
+    if origin in (set, frozenset):
+        return True
+    if origin is typing.Literal:
+        return False
+    if origin is typing.Annotated:
+        return _may_hold_sets(typing.get_args(annotation)[0], seen)
+    if origin in (typing.Union, types.UnionType, list, tuple, dict) or (
+        isinstance(origin, type) and issubclass(origin, Sequence | dict)
+    ):
+        return any(
+            _may_hold_sets(arg, seen) for arg in typing.get_args(annotation) if arg is not ...
+        )
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    """A stream of the batch: the case it is named after, if any (`case-<case id>`)."""
+
+    case_id: UUID | None  # None: not a case's stream
+    canonical: bool  # written exactly as `case_stream_id` writes the case's stream
+
+    @classmethod
+    def of(cls, stream_id: str) -> _Stream:
+        try:
+            case_id = UUID(stream_id.partition("-")[2])
+        except ValueError:
+            return cls(None, False)
+        return cls(case_id, case_stream_id(case_id) == stream_id)
+
+
+def _projected(
+    label: str, stored: asyncpg.Record, stream: _Stream, states: dict[UUID, CaseState]
+) -> ProjectedEvent:
+    """The event of the log's row `stored` decoded and folded into its case's state."""
+    if stream.case_id is None:
+        raise ProjectionError(
+            f"{label}: event {stored['event_id']} at position {stored['position']} is in "
+            f"stream {stored['stream_id']}, which is not a case's stream"
+        )
+    before = states.get(stream.case_id)
     try:
         event = decode(
-            event_id=stored.event_id,
-            type=stored.type,
-            schema_version=stored.schema_version,
-            data=stored.data,
-            metadata=stored.metadata,
+            event_id=stored["event_id"],
+            type=stored["type"],
+            schema_version=stored["schema_version"],
+            data=stored["data"],
+            metadata=stored["metadata"],
         )
         after = apply(before, event)
     except Exception as error:
         # A validation error's own message quotes the event's data: it is not kept as the cause.
         cause = None if isinstance(error, ValidationError) else error
-        raise ProjectionError(f"{where} {describe_failure(error)}") from cause
-    if case_stream_id(after.case_id) != stored.stream_id or after.version != stored.version:
+        raise ProjectionError(f"{label}: {_which(stored)} {describe_failure(error)}") from cause
+    version = stored["version"]
+    # The same as `case_stream_id(after.case_id) == stream_id`, without writing it out.
+    if not stream.canonical or after.case_id != stream.case_id or after.version != version:
         raise ProjectionError(
-            f"{where} is version {stored.version} of stream {stored.stream_id}, but folds into "
-            f"version {after.version} of case {after.case_id}"
+            f"{label}: {_which(stored)} is version {version} of stream {stored['stream_id']}, "
+            f"but folds into version {after.version} of case {after.case_id}"
         )
     return ProjectedEvent(
-        position=stored.position,
-        stream_id=stored.stream_id,
-        version=stored.version,
-        event_id=stored.event_id,
-        recorded_at=stored.recorded_at,
+        position=stored["position"],
+        stream_id=stored["stream_id"],
+        version=version,
+        event_id=stored["event_id"],
+        recorded_at=stored["recorded_at"],
         event=event,
         before=before,
         after=after,
     )
 
 
-class _Stopped(Exception):
-    """The event at `index` of a batch could not be applied (`error` says why)."""
+def _which(stored: asyncpg.Record) -> str:
+    """The event of the log's row `stored`, by id, type and position: never its data."""
+    return f"event {stored['event_id']} ({stored['type']}) at position {stored['position']}"
 
-    def __init__(self, index: int, error: Exception) -> None:
+
+class _Stopped(Exception):
+    """The event at `index` of a batch of `count` could not be applied (`error` says why);
+    `index` None: the batch's writes failed, at an event they did not name."""
+
+    def __init__(self, index: int | None, error: Exception, count: int) -> None:
         super().__init__(index, error)
         self.index = index
         self.error = error
+        self.count = count
+
+
+class _Moved(Exception):
+    """Projections meant to take a batch together no longer stand at the same position."""
 
 
 class _Listener:

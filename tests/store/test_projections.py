@@ -24,6 +24,7 @@ from uuid import UUID
 
 import asyncpg
 import pytest
+from pydantic import BaseModel
 
 from domain.actors import Actor, Role, system_actor
 from domain.child import (
@@ -104,6 +105,7 @@ from store.events import EventStore, NewEvent, StoredEvent
 from store.projections import (
     FIGURES,
     PROJECTIONS,
+    Changes,
     ProjectedEvent,
     Projection,
     ProjectionError,
@@ -115,11 +117,15 @@ from store.projections import (
     log_head,
     positions,
     program_report,
+    projection_named,
     rebuild,
     report_facts,
 )
+from store.projections.approvals_inbox import COLUMNS as APPROVAL_COLUMNS
+from store.projections.approvals_inbox import UPDATED_COLUMNS, UPSERT_APPROVALS
 from store.projections.base import Connection
 from store.projections.caseload import caseload_row
+from store.projections.projector import _state_json
 from tests.store.support import Db
 
 # -- places and people ------------------------------------------------------------------------
@@ -623,35 +629,61 @@ async def decoded_log(store: EventStore) -> list[tuple[StoredEvent, CaseEvent]]:
 
 
 class Interrupted(Projection):
-    """`inner`, except that its `nth` event (counted over its whole life) runs `interrupt`
-    first, inside the batch's transaction."""
+    """`inner`, except that at its `nth` event (counted over its whole life), or at the event at
+    `at_position` each time, `on_add` runs as the event is taken in, and `on_write` as the batch
+    holding it is written, inside the batch's transaction."""
 
     def __init__(
-        self, inner: Projection, nth: int, interrupt: Callable[[], Awaitable[None]]
+        self,
+        inner: Projection,
+        nth: int = 0,
+        *,
+        at_position: int | None = None,
+        on_add: Callable[[], None] | None = None,
+        on_write: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.name = inner.name
         self.tables = inner.tables
         self.inner = inner
         self.nth = nth
-        self.interrupt = interrupt
+        self.at_position = at_position  # instead of the nth: the event at this log position
+        self.on_add = on_add
+        self.on_write = on_write
         self.handled = 0
 
-    async def handle(self, connection: Connection, event: ProjectedEvent) -> None:
-        self.handled += 1
-        if self.handled == self.nth:
-            await self.interrupt()
-        await self.inner.handle(connection, event)
+    def changes(self) -> Changes:
+        return _InterruptedChanges(self, self.inner.changes())
+
+
+class _InterruptedChanges(Changes):
+    def __init__(self, owner: Interrupted, inner: Changes) -> None:
+        self.owner = owner
+        self.inner = inner
+        self.holds_nth = False
+
+    def add(self, event: ProjectedEvent) -> None:
+        self.owner.handled += 1
+        if self.owner.handled == self.owner.nth or event.position == self.owner.at_position:
+            self.holds_nth = True
+            if self.owner.on_add is not None:
+                self.owner.on_add()
+        self.inner.add(event)
+
+    async def write(self, connection: Connection) -> None:
+        if self.holds_nth and self.owner.on_write is not None:
+            await self.owner.on_write()
+        await self.inner.write(connection)
 
 
 class Killed(BaseException):
     """The process dying mid-batch: nothing in the projector handles it."""
 
 
-async def die() -> None:
+def die() -> None:
     raise Killed
 
 
-async def fail() -> None:
+def fail() -> None:
     raise RuntimeError("this event cannot be applied")
 
 
@@ -680,7 +712,7 @@ async def test_a_rebuild_from_zero_gives_the_tables_built_incrementally(fresh_db
 async def test_a_projector_dying_mid_batch_neither_skips_nor_double_counts(fresh_db: Db) -> None:
     await built_world(fresh_db, busy_cases=4, busy_steps=3)
     for projection in PROJECTIONS:
-        dying = Interrupted(projection, nth=23, interrupt=die)
+        dying = Interrupted(projection, nth=23, on_add=die)
         with pytest.raises(Killed):
             await Projector(fresh_db.app, (dying,), batch_size=10).catch_up()
         # Two batches of ten committed; the third rolled back with its position.
@@ -696,7 +728,7 @@ async def test_a_projector_dying_mid_batch_neither_skips_nor_double_counts(fresh
 async def test_a_failing_event_stops_its_projection_right_before_it(fresh_db: Db) -> None:
     await built_world(fresh_db, busy_cases=4, busy_steps=3)
     for projection in PROJECTIONS:
-        failing = Interrupted(projection, nth=23, interrupt=fail)
+        failing = Interrupted(projection, nth=23, on_add=fail)
         with pytest.raises(RuntimeError, match="cannot be applied") as raised:
             await Projector(fresh_db.app, (failing,), batch_size=10).catch_up()
         assert f"projection {projection.name}" in "".join(raised.value.__notes__)
@@ -723,7 +755,7 @@ async def test_a_projector_cancelled_inside_a_batch_neither_skips_nor_double_cou
 
     for projection in PROJECTIONS:
         inside.clear()
-        hanging = Interrupted(projection, nth=15, interrupt=hang)
+        hanging = Interrupted(projection, nth=15, on_write=hang)
         task = asyncio.create_task(Projector(fresh_db.app, (hanging,), batch_size=6).catch_up())
         await asyncio.wait_for(inside.wait(), WAIT_SECONDS)
         task.cancel()
@@ -735,6 +767,109 @@ async def test_a_projector_cancelled_inside_a_batch_neither_skips_nor_double_cou
     assert await caught_up(fresh_db.app)
     after_restart = await dump(fresh_db.app)
     assert await rebuilt(fresh_db.app) == after_restart
+
+
+async def test_projections_at_one_position_take_each_batch_together(fresh_db: Db) -> None:
+    await built_world(fresh_db, busy_cases=4, busy_steps=3)
+    dying = [
+        Interrupted(projection, nth=23, on_add=die)
+        if projection.name == "program_report"
+        else projection
+        for projection in PROJECTIONS
+    ]
+    with pytest.raises(Killed):
+        await Projector(fresh_db.app, dying, batch_size=10).catch_up()
+    # All four took each batch in one transaction: the third rolled back for every one.
+    assert set((await positions(fresh_db.app)).values()) == {20}
+
+    restarted = Projector(fresh_db.app, batch_size=10)
+    assert not await restarted.catch_up()
+    assert await caught_up(fresh_db.app)
+    after_restart = await dump(fresh_db.app)
+    assert await rebuilt(fresh_db.app) == after_restart
+
+
+async def test_a_failing_event_stops_only_its_projection_of_those_going_together(
+    fresh_db: Db,
+) -> None:
+    await built_world(fresh_db, busy_cases=4, busy_steps=3)
+    head = await log_head(fresh_db.app)
+    failing = [
+        Interrupted(projection, at_position=23, on_add=fail)
+        if projection.name == "caseload"
+        else projection
+        for projection in PROJECTIONS
+    ]
+    with pytest.raises(RuntimeError, match="cannot be applied") as raised:
+        await Projector(fresh_db.app, failing, batch_size=10).catch_up()
+    assert "projection caseload" in "".join(raised.value.__notes__)
+    at = await positions(fresh_db.app)
+    assert at.pop("caseload") == 22
+    assert set(at.values()) == {head}  # the others went on to the end of the log
+
+    await Projector(fresh_db.app, batch_size=10).catch_up()
+    assert await caught_up(fresh_db.app)
+    after_restart = await dump(fresh_db.app)
+    assert await rebuilt(fresh_db.app) == after_restart
+
+
+async def test_a_write_that_fails_at_one_event_stops_its_projection_right_before_it(
+    fresh_db: Db,
+) -> None:
+    """The program report ends a coverage period that is not there (its tables damaged): the
+    batch's writes name the event, and the projection stops right before it."""
+    case = await Case.open(
+        fresh_db.store, VILLAGE_A1, START, categories=frozenset({Category.left_behind})
+    )
+    await Projector(fresh_db.app).catch_up()
+    await fresh_db.app.execute("DELETE FROM program_report_coverage WHERE case_id = $1", case.id)
+    closure = await case.later(days=1).do(
+        ProposeClosure(closure_reason=ClosureReason.situation_resolved)
+    )
+    await case.later(hours=2).approve(closure)
+    assert case.state.status is CaseStatus.closed
+    await built_world(fresh_db, busy_cases=2, busy_steps=1)  # more events after it
+    closed = next(
+        stored for stored in await fresh_db.store.read_all() if stored.type == "CaseClosed"
+    )
+
+    with pytest.raises(ProjectionError, match="no coverage period open") as raised:
+        await Projector(fresh_db.app, batch_size=1000).catch_up()
+    assert str(closed.event_id) in str(raised.value)
+    assert CHILD_NAME not in str(raised.value)
+    at = await positions(fresh_db.app)
+    assert at.pop("program_report") == closed.position - 1
+    assert set(at.values()) == {await log_head(fresh_db.app)}
+
+
+async def test_a_write_that_fails_at_an_unnamed_event_stops_its_projection_right_before_it(
+    fresh_db: Db,
+) -> None:
+    """A delivery already in the ledger (damaged) fails the batch's insert without saying which
+    event: the batch is applied again one event at a time, up to that one."""
+    await built_world(fresh_db, busy_cases=4, busy_steps=3)
+    log = await decoded_log(fresh_db.store)
+    stored, delivered = [(s, e) for s, e in log if isinstance(e, AssistanceDelivered)][1]
+    assert stored.position % 50 > 1  # in the middle of its batch
+    await fresh_db.owner.execute(
+        "INSERT INTO assistance_ledger (delivery_id, case_id, request_id, kind, assistance_group,"
+        " quantity, unit, value_yuan, delivered_on, village, county, event_id, position)"
+        " VALUES ($1, $2, $2, 'food_pack', 'survival', 1, 'pack', 1, '2026-01-01', $3, $4, $2, -1)",
+        delivered.delivery_id,
+        uuid.uuid4(),
+        VILLAGE_A1,
+        COUNTY_A,
+    )
+    ledger = projection_named("assistance_ledger")
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await Projector(fresh_db.app, (ledger,), batch_size=50).catch_up()
+    assert (await positions(fresh_db.app))["assistance_ledger"] == stored.position - 1
+
+    await fresh_db.owner.execute("DELETE FROM assistance_ledger WHERE position = -1")
+    await Projector(fresh_db.app).catch_up()
+    assert await caught_up(fresh_db.app)
+    after_repair = await dump(fresh_db.app)
+    assert await rebuilt(fresh_db.app) == after_repair
 
 
 async def test_projectors_running_side_by_side_apply_each_event_once(fresh_db: Db) -> None:
@@ -793,6 +928,33 @@ async def test_folded_states_are_stored_the_same_by_every_process(fresh_db: Db) 
     for listed in (state["categories"], state["report"]["categories"], state["report"]["concerns"]):
         assert listed == sorted(listed)
         assert len(listed) > 1
+    # Every set, wherever it is: the projector looks only where the types say a set may be.
+    world = await built_world(fresh_db, busy_cases=2, busy_steps=2)
+    for folded in [case.state, *(c.state for c in world.cases.values())]:
+        assert json.loads(_state_json(folded)) == every_set_sorted(
+            folded, folded.model_dump(mode="json")
+        )
+
+
+def every_set_sorted(value: object, dumped: object) -> object:
+    """`dumped` (the JSON form of `value`) with every set of `value` sorted, found by walking
+    all of it."""
+    if isinstance(value, set | frozenset):
+        assert isinstance(dumped, list)
+        return sorted(dumped, key=json.dumps)
+    if isinstance(value, BaseModel):
+        assert isinstance(dumped, dict)
+        return {
+            name: every_set_sorted(getattr(value, name), dumped[name])
+            for name in type(value).model_fields
+        }
+    if isinstance(value, dict):
+        assert isinstance(dumped, dict)
+        return {str(key): every_set_sorted(item, dumped[str(key)]) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        assert isinstance(dumped, list)
+        return [every_set_sorted(item, out) for item, out in zip(value, dumped, strict=True)]
+    return dumped
 
 
 # -- waking up --------------------------------------------------------------------------------
@@ -930,6 +1092,16 @@ async def test_the_caseload_is_each_case_s_folded_state(fresh_db: Db) -> None:
     for bad in ("53%", "1234567", ""):
         with pytest.raises(ValueError, match="area"):
             await caseload(fresh_db.app, area=bad)
+
+
+def test_an_approval_s_row_keeps_what_its_upsert_leaves_alone() -> None:
+    """A batch merges an approval's events into one row: from the last event the columns the
+    upsert updates, from the first the others. Both lists must be the statement's."""
+    inserted = UPSERT_APPROVALS.split("INSERT INTO approvals_inbox (")[1].split(")")[0]
+    assert [column.strip() for column in inserted.split(",")] == list(APPROVAL_COLUMNS)
+    updated = UPSERT_APPROVALS.split("DO UPDATE SET")[1]
+    assignments = [line.strip().rstrip(",") for line in updated.strip().splitlines()]
+    assert assignments == [f"{column} = excluded.{column}" for column in UPDATED_COLUMNS]
 
 
 async def test_the_approvals_inbox_follows_each_approval(fresh_db: Db) -> None:
