@@ -131,6 +131,13 @@ class Sample:
         return {key: round(self.median, 1), "runs": [round(r, 1) for r in self.runs]}
 
 
+def check_work(condition: bool, what: str) -> None:
+    """Refuses a measurement whose work was not the work intended (e.g. fewer events stored)."""
+    # Not `assert`: a benchmark run with -O must still refuse to time work it did not do.
+    if not condition:
+        raise AssertionError(f"{what}: the work measured was not the work intended")
+
+
 async def rate(run: Run) -> float:
     """Events per second of one run of `run`."""
     started = time.perf_counter()

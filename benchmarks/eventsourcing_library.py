@@ -46,7 +46,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.utils import Environment, EnvType
 from psycopg.conninfo import conninfo_to_dict
 
-from benchmarks.common import Comparison, Run, SuiteResult, measure_pair
+from benchmarks.common import Comparison, Run, SuiteResult, check_work, measure_pair
 from benchmarks.store import (
     Append,
     Payload,
@@ -252,12 +252,6 @@ BOTH_GAP_SAFE: Final = (
 )
 
 
-def _check(condition: bool, what: str) -> None:
-    # Not `assert`: a benchmark run with -O must still refuse to time work it did not do.
-    if not condition:
-        raise AssertionError(f"{what}: the work measured was not the work intended")
-
-
 @dataclass(frozen=True, slots=True)
 class Setup:
     sizes: LibrarySizes
@@ -319,12 +313,12 @@ async def compare_reconstruction(setup: Setup, case_id: UUID, aggregate_id: UUID
 
     async def caseflow_load() -> int:
         loaded = await load_case(setup.store, case_id)
-        _check(loaded is not None and loaded.version == sizes.replay_events, "caseflow load")
+        check_work(loaded is not None and loaded.version == sizes.replay_events, "caseflow load")
         return sizes.replay_events
 
     async def library_get() -> int:
         record: object = setup.app.repository.get(aggregate_id)  # blocks the loop, as above
-        _check(
+        check_work(
             isinstance(record, CaseRecord)
             and record.version == sizes.replay_events
             and record.recorded == sizes.replay_events,
@@ -448,7 +442,7 @@ async def run(database_url: str, sizes: LibrarySizes, *, log: Callable[[str], No
         ours = int(await pool.fetchval("SELECT count(*) FROM events"))
         # The table's name is the library's (from the application's name), not input.
         theirs = int(await pool.fetchval(f'SELECT count(*) FROM "{table}"'))  # noqa: S608
-        _check(ours == theirs, f"events stored: caseflow {ours:,}, library {theirs:,}")
+        check_work(ours == theirs, f"events stored: caseflow {ours:,}, library {theirs:,}")
         result.comparisons += [single, batched, reconstruct]
         result.details = {
             "library": library_facts(app),

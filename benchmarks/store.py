@@ -37,7 +37,7 @@ from uuid import UUID
 
 import asyncpg
 
-from benchmarks.common import Comparison, Run, SuiteResult, measure_pair
+from benchmarks.common import Comparison, Run, SuiteResult, check_work, measure_pair
 from domain.actors import Actor, Role
 from domain.child import (
     Category,
@@ -486,7 +486,7 @@ async def caseflow_phases(store: EventStore, stream_id: str) -> tuple[float, ...
     decoding = time.perf_counter()
     state = fold(decoded(rows))
     both = time.perf_counter()
-    _check(state is not None and state.version == len(rows), "caseflow's fold")
+    check_work(state is not None and state.version == len(rows), "caseflow's fold")
     return fetched - started, decoding - fetched, (both - decoding) - (decoding - fetched)
 
 
@@ -507,12 +507,6 @@ def phase_medians(
         f"{name}_us_per_event": round(statistics.median(run[i] for run in runs) / events * 1e6, 2)
         for i, name in enumerate(names)
     }
-
-
-def _check(condition: bool, what: str) -> None:
-    # Not `assert`: a benchmark run with -O must still refuse to time work it did not do.
-    if not condition:
-        raise AssertionError(f"{what}: the work measured was not the work intended")
 
 
 # -- the suite ----------------------------------------------------------------------------------
@@ -598,12 +592,12 @@ async def compare_replay(setup: Setup, stream_id: str, case_id: UUID) -> Compari
 
     async def replay_caseflow() -> int:
         loaded = await load_case(store, case_id)
-        _check(loaded is not None and loaded.version == sizes.replay_events, "caseflow replay")
+        check_work(loaded is not None and loaded.version == sizes.replay_events, "caseflow replay")
         return sizes.replay_events
 
     async def replay_baseline() -> int:
         tally = baseline_fold(await pool.fetch(BASELINE_STREAM, stream_id))
-        _check(tally.version == sizes.replay_events, "baseline replay")
+        check_work(tally.version == sizes.replay_events, "baseline replay")
         return sizes.replay_events
 
     caseflow, baseline = await measure_pair(
@@ -647,14 +641,14 @@ async def compare_read_log(setup: Setup) -> Comparison:
         after, count = 0, 0
         while page := await store.read_all(after=after, limit=sizes.page_size):
             after, count = page[-1].position, count + len(page)
-        _check(count == total_ours, "caseflow's log")
+        check_work(count == total_ours, "caseflow's log")
         return count
 
     async def read_log_baseline() -> int:
         after, count = 0, 0
         while rows := await pool.fetch(BASELINE_LOG, after, sizes.page_size):
             after, count = rows[-1][0], count + len(rows)
-        _check(count == total_theirs, "the baseline's log")
+        check_work(count == total_theirs, "the baseline's log")
         return count
 
     caseflow, baseline = await measure_pair(

@@ -7,6 +7,9 @@ a store runs one append transaction at a time, and the appends that arrive meanw
 in the next one together (append_batches() in store/migrations/0006_group_commit.sql): one
 lock of the log head and one flush for all of them. An append that finds nothing in flight goes
 at once, alone; a waiting one waits at most for the transaction in flight.
+
+A lone append keeps to append_events(), not a group of one: it is the common case, and the
+group's bookkeeping (batch offsets, locking in stream order) would only add to its cost.
 """
 
 from __future__ import annotations
