@@ -19,8 +19,6 @@ from workers.cli_simulate import simulate
 from workers.cli_users import users
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from store.projections import Progress
 
 app = typer.Typer(
@@ -144,7 +142,8 @@ def rebuild_projections(
 ) -> None:
     """Empty a projection and replay the whole event log into it (all of them without NAME).
 
-    Safe while the projector runs: they take turns, and it carries on from where this stops.
+    All of them are emptied at once and replayed together, reading the log once. Safe while the
+    projector runs: they take turns, and it carries on from where this stops.
     """
     from store.projections import PROJECTIONS, projection_named
 
@@ -178,31 +177,31 @@ async def _run_projector(settings: Settings) -> None:
 
 async def _rebuild_projections(settings: Settings, names: list[str]) -> None:
     from store.pool import create_app_pool
+    from store.projections import log_head, rebuild_together
 
     pool = await create_app_pool(settings, max_size=2)
     try:
-        for name in names:
-            await _rebuild_one(pool, name)
+        head = await log_head(pool)
+        label = f"Rebuilding {', '.join(names)}"
+        with typer.progressbar(length=max(head, 1), label=label) as bar:
+            reached = await rebuild_together(pool, names, on_progress=_advancing(bar.update, names))
     finally:
         await pool.close()
+    for name, position in reached.items():
+        typer.echo(f"{name}: rebuilt up to position {position} of the event log")
 
 
-async def _rebuild_one(pool: asyncpg.Pool, name: str) -> None:
-    from store.projections import log_head, rebuild
-
-    head = await log_head(pool)
-    with typer.progressbar(length=max(head, 1), label=f"Rebuilding {name}") as bar:
-        position = await rebuild(pool, name, on_progress=_advancing(bar.update))
-    typer.echo(f"{name}: rebuilt up to position {position} of the event log")
-
-
-def _advancing(update: Callable[[int], None]) -> Callable[[Progress], None]:
-    """A progress callback moving a bar by the events replayed since the last call."""
+def _advancing(update: Callable[[int], None], names: list[str]) -> Callable[[Progress], None]:
+    """A progress callback moving a bar by the events replayed since the last call into the
+    projection furthest behind (the batches move several projections, or one)."""
+    reached = dict.fromkeys(names, 0)
     shown = 0
 
     def advance(progress: Progress) -> None:
         nonlocal shown
-        update(progress.position - shown)
-        shown = progress.position
+        reached.update(dict.fromkeys(progress.projections, progress.position))
+        least = min(reached.values())
+        update(least - shown)
+        shown = least
 
     return advance

@@ -26,6 +26,7 @@ from store.projections.projector import (
     log_head,
     positions,
     rebuild,
+    rebuild_together,
     reset,
 )
 from store.projections.registry import PROJECTIONS, projection_named
@@ -53,6 +54,7 @@ __all__ = [
     "program_report",
     "projection_named",
     "rebuild",
+    "rebuild_together",
     "report_facts",
     "reset",
 ]

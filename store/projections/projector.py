@@ -8,10 +8,15 @@ stored before the commit. Appends NOTIFY `EVENTS_CHANNEL`; the projector LISTENs
 of its own and also polls, so a lost notification (or a dropped listening connection) delays it
 by one poll interval at most.
 
-Projections standing at the same position (all of them, after a rebuild from zero or once
-caught up) take their batches together: one transaction locks all their positions, reads the
-log once, decodes and folds each event once, and hands it to every one of them. Their folded
-states are the same (the fold of the same events), so they are read once and stored for each.
+Projections standing at the same position (all of them, after a rebuild of all from zero or
+once caught up) take their batches together: one transaction locks all their positions, reads
+the log once, decodes each event once, and hands it to every one of them. Each projection keeps
+folded states of its own (so that it can be rebuilt alone). At the same position they are the
+fold of the same events, and so the same, unless the fold changed in between: a projection
+rebuilt after `domain.state.apply` or an upcaster changed holds the new fold's states, the
+others the old one's. So the batch reads the states of all of them, and folds each event once
+for each set of projections holding the same states (once in all, as a rule): each goes on from
+its own states, as it would alone.
 
 An event that does not decode, or does not follow its case's state, stops its projection at
 the position before it (the error names the event, never its data); the other projections go on.
@@ -38,10 +43,12 @@ from pydantic_core import to_json
 
 from caseflow.logs import get_logger
 from domain.codec import case_stream_id, decode
+from domain.events import CaseEvent
 from domain.state import CaseState, apply
 from store import statements as store_sql
 from store.events import EVENTS_CHANNEL
 from store.projections.base import (
+    Changes,
     Connection,
     ProjectedEvent,
     Projection,
@@ -71,11 +78,14 @@ SAVE_POSITIONS: Final = """
 UPDATE projection_positions SET position = $2, updated_at = now() WHERE name = ANY ($1::text[])
 """
 SELECT_POSITIONS: Final = "SELECT name, position FROM projection_positions ORDER BY name"
+# Each distinct state of a case once, with the projections holding it.
 SELECT_STATES: Final = """
-SELECT case_id, state::text AS state FROM projected_cases
-WHERE projection = $1 AND case_id = ANY ($2::uuid[])
+SELECT case_id, state::text AS state, array_agg(projection) AS projections
+FROM projected_cases
+WHERE projection = ANY ($1::text[]) AND case_id = ANY ($2::uuid[])
+GROUP BY case_id, projected_cases.state
 """
-# Each state is parsed once ($5 is jsonb[]) and stored for every projection of the batch.
+# Each state is parsed once ($5 is jsonb[]) and stored for every projection of the fold.
 SAVE_STATES: Final = """
 INSERT INTO projected_cases (projection, case_id, version, position, state)
 SELECT p.name, s.case_id, s.version, s.position, s.state
@@ -90,7 +100,9 @@ DELETE_STATES: Final = "DELETE FROM projected_cases WHERE projection = ANY ($1::
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    projection: str
+    """A batch of a rebuild: the log read once, and the projections it moved on together."""
+
+    projections: tuple[str, ...]
     position: int
     head: int  # the log's last position when the rebuild began
 
@@ -186,10 +198,13 @@ class Projector:
         *,
         max_batches: int,
         stop: asyncio.Event | None = None,
+        until: int | None = None,
+        on_batch: Callable[[tuple[str, ...], int], None] | None = None,
     ) -> tuple[bool, dict[str, Exception]]:
         """Up to `max_batches` batches of each of `projections`, those at the same position
-        together. Whether one is still behind, and what each failing one raised (it stops
-        there; the others go on)."""
+        together; with `until`, none for a projection standing there or past it. Whether one
+        is still behind, and what each failing one raised (it stops there; the others go on).
+        `on_batch` is told, after each batch, which projections it moved on and to where."""
         await self.ensure_positions()
         active = list(projections)
         failures: dict[str, Exception] = {}
@@ -197,23 +212,28 @@ class Projector:
             if not active or (stop is not None and stop.is_set()):
                 break
             at = await positions(self._pool)
+            if until is not None:
+                active = [p for p in active if at.get(p.name, 0) < until]
             groups: dict[int, list[Projection]] = {}
             for projection in active:
                 groups.setdefault(at.get(projection.name, 0), []).append(projection)
             behind: set[str] = set()
             for group in groups.values():
-                behind |= await self._step_group(group, failures)
+                behind |= await self._step_group(group, failures, on_batch)
             active = [projection for projection in active if projection.name in behind]
         return bool(active), failures
 
     async def _step_group(
-        self, group: Sequence[Projection], failures: dict[str, Exception]
+        self,
+        group: Sequence[Projection],
+        failures: dict[str, Exception],
+        on_batch: Callable[[tuple[str, ...], int], None] | None,
     ) -> set[str]:
         """One batch of `group` (together when it is more than one); the names of those that
         may be behind still. A projection's failure is put in `failures`."""
         if len(group) > 1:
             try:
-                _, count = await self._apply_batch(group, self._batch_size)
+                position, count = await self._apply_batch(group, self._batch_size)
             except _Moved:  # another projector moved some of them on: look again
                 return {projection.name for projection in group}
             except Exception as error:
@@ -221,8 +241,10 @@ class Projector:
                 log.debug("projection_batch_split", error=describe_failure(error))
             else:
                 if count:
-                    names = [projection.name for projection in group]
-                    log.debug("projection_advanced", projections=names, n=count)
+                    names = tuple(projection.name for projection in group)
+                    log.debug("projection_advanced", projections=names, to=position, n=count)
+                    if on_batch is not None:
+                        on_batch(names, position)
                 return {p.name for p in group} if count >= self._batch_size else set()
         behind: set[str] = set()
         for projection in group:
@@ -233,6 +255,8 @@ class Projector:
                 continue
             if count:
                 log.debug("projection_advanced", projection=projection.name, to=position, n=count)
+                if on_batch is not None:
+                    on_batch((projection.name,), position)
             if count >= self._batch_size:
                 behind.add(projection.name)
         return behind
@@ -299,27 +323,27 @@ class Projector:
             # of all the projector spends on one.
             events = rows
             streams = {name: _Stream.of(name) for name in {row["stream_id"] for row in events}}
-            # Every projection here stands at `position`, so each has stored the same states
-            # (the fold of each case's events up to it): those of the first serve them all.
-            states = await _load_states(connection, names[0], streams.values())
             changes = [(projection.name, projection.changes()) for projection in projections]
-            folded: dict[UUID, tuple[CaseState, int]] = {}
+            folds = await _load_folds(connection, changes, streams.values())
             for index, stored in enumerate(events):
                 stream = streams[stored["stream_id"]]
-                try:
-                    projected = _projected(label, stored, stream, states)
-                except Exception as error:
-                    raise _Stopped(index, error, len(events)) from None
-                for name, change in changes:
+                event: CaseEvent | None = None  # decoded for the first fold, then shared
+                for shared in folds:
                     try:
-                        change.add(projected)
+                        projected = _projected(label, stored, stream, shared.states, event)
                     except Exception as error:
-                        if not isinstance(error, ProjectionError):
-                            error.add_note(f"projection {name}, {_which(stored)}")
                         raise _Stopped(index, error, len(events)) from None
-                after = projected.after
-                states[after.case_id] = after
-                folded[after.case_id] = (after, stored["position"])
+                    event = projected.event
+                    for name, change in shared.changes:
+                        try:
+                            change.add(projected)
+                        except Exception as error:
+                            if not isinstance(error, ProjectionError):
+                                error.add_note(f"projection {name}, {_which(stored)}")
+                            raise _Stopped(index, error, len(events)) from None
+                    after = projected.after
+                    shared.states[after.case_id] = after
+                    shared.folded[after.case_id] = (after, stored["position"])
             for _, change in changes:
                 try:
                     await change.write(connection)
@@ -328,14 +352,15 @@ class Projector:
                     raise _Stopped(at_fault, error, len(events)) from None
                 except (asyncpg.PostgresError, ValueError) as error:
                     raise _Stopped(None, error, len(events)) from None
-            await connection.execute(
-                SAVE_STATES,
-                names,
-                list(folded),
-                [state.version for state, _ in folded.values()],
-                [at for _, at in folded.values()],
-                [_state_json(state) for state, _ in folded.values()],
-            )
+            for shared in folds:
+                await connection.execute(
+                    SAVE_STATES,
+                    shared.names,
+                    list(shared.folded),
+                    [state.version for state, _ in shared.folded.values()],
+                    [at for _, at in shared.folded.values()],
+                    [_state_json(state) for state, _ in shared.folded.values()],
+                )
             position = events[-1]["position"]
             await connection.execute(SAVE_POSITIONS, names, position)
         return position, len(events)
@@ -375,24 +400,48 @@ async def rebuild(
     """Empty projection `name` and replay the log into it from the start, up to the log's head
     as it was when the rebuild began (a running projector carries on from there). Returns the
     projection's position at the end."""
-    projection = projection_named(name)
-    projector = Projector(pool, (projection,), batch_size=batch_size, listen=False)
-    await reset(pool, (name,))
+    reached = await rebuild_together(pool, (name,), batch_size=batch_size, on_progress=on_progress)
+    return reached[name]
+
+
+async def rebuild_together(
+    pool: asyncpg.Pool,
+    names: Sequence[str],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> dict[str, int]:
+    """Empty the projections `names` and replay the log into them from the start, up to the
+    log's head as it was when the rebuild began (a running projector carries on from there).
+    Emptied at once, they stand at the same position and take each batch together: the log is
+    read, decoded and folded once for all of them. When one fails, the others go on to the
+    head; then the first failure is raised. Returns each projection's position at the end."""
+    projections = [projection_named(name) for name in names]
+    projector = Projector(pool, projections, batch_size=batch_size, listen=False)
+    await reset(pool, names)
     head = await log_head(pool)
-    log.info("projection_rebuild_started", projection=name, head=head)
-    position = 0
-    # Each batch moves the position on by at least one event while it is below the head (the
-    # log's positions are dense), so this many batches reach it.
-    for _ in range(head // batch_size + 2):
-        if position >= head:
-            break
-        position, count = await projector.step(projection)
+    log.info("projection_rebuild_started", projections=list(names), head=head)
+
+    def advanced(batch: tuple[str, ...], position: int) -> None:
         if on_progress is not None:
-            on_progress(Progress(name, min(position, head), head))
-        if count == 0:
-            break
-    log.info("projection_rebuilt", projection=name, position=position)
-    return position
+            on_progress(Progress(batch, min(position, head), head))
+
+    # Each round of batches moves every projection below the head on by a whole batch, or to
+    # the end of the log, so this many rounds reach it.
+    _, failures = await projector._advance(
+        projections,
+        max_batches=head // batch_size + 2,
+        until=head,
+        on_batch=advanced,
+    )
+    at = await positions(pool)
+    reached = {name: at[name] for name in names}
+    for name, position in reached.items():
+        if name not in failures:
+            log.info("projection_rebuilt", projection=name, position=position)
+    for error in failures.values():
+        raise error
+    return reached
 
 
 async def positions(pool: asyncpg.Pool) -> dict[str, int]:
@@ -405,12 +454,42 @@ async def log_head(pool: asyncpg.Pool) -> int:
     return int(await pool.fetchval(store_sql.SELECT_LOG_HEAD))
 
 
-async def _load_states(
-    connection: Connection, name: str, streams: Iterable[_Stream]
-) -> dict[UUID, CaseState]:
+@dataclass(slots=True)
+class _Fold:
+    """The projections of a batch holding the same states of its cases: the batch's events are
+    folded once for all of them."""
+
+    changes: list[tuple[str, Changes]]  # each projection's changes, by its name
+    states: dict[UUID, CaseState]  # each case's state, as far as the batch has folded it
+    # The states to store: each case's last, and the log position of its last event.
+    folded: dict[UUID, tuple[CaseState, int]]
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.changes]
+
+
+async def _load_folds(
+    connection: Connection, changes: Sequence[tuple[str, Changes]], streams: Iterable[_Stream]
+) -> list[_Fold]:
+    """The stored states of the batch's cases, each projection of `changes` (by name) with its
+    own, in one `_Fold` for each set of projections holding the same."""
     case_ids = [stream.case_id for stream in streams if stream.case_id is not None]
-    rows = await connection.fetch(SELECT_STATES, name, case_ids)
-    return {row["case_id"]: CaseState.model_validate_json(row["state"]) for row in rows}
+    held: dict[str, dict[UUID, CaseState]] = {name: {} for name, _ in changes}
+    for row in await connection.fetch(SELECT_STATES, list(held), case_ids):
+        state = CaseState.model_validate_json(row["state"])  # once for all who hold it
+        for name in row["projections"]:
+            held[name][row["case_id"]] = state
+    folds: list[_Fold] = []
+    for name, change in changes:
+        # States compare equal when they are the one parsed row (the rule), or when their
+        # stored texts differ but parse the same: either way, one fold serves both.
+        same = next((shared for shared in folds if shared.states == held[name]), None)
+        if same is None:
+            folds.append(_Fold([(name, change)], held[name], {}))
+        else:
+            same.changes.append((name, change))
+    return folds
 
 
 def _index_of(events: Sequence[asyncpg.Record], position: int | None) -> int | None:
@@ -522,9 +601,14 @@ class _Stream:
 
 
 def _projected(
-    label: str, stored: asyncpg.Record, stream: _Stream, states: dict[UUID, CaseState]
+    label: str,
+    stored: asyncpg.Record,
+    stream: _Stream,
+    states: dict[UUID, CaseState],
+    event: CaseEvent | None,
 ) -> ProjectedEvent:
-    """The event of the log's row `stored` decoded and folded into its case's state."""
+    """The event of the log's row `stored` decoded (unless `event` is it, decoded already) and
+    folded into its case's state in `states`."""
     if stream.case_id is None:
         raise ProjectionError(
             f"{label}: event {stored['event_id']} at position {stored['position']} is in "
@@ -532,13 +616,14 @@ def _projected(
         )
     before = states.get(stream.case_id)
     try:
-        event = decode(
-            event_id=stored["event_id"],
-            type=stored["type"],
-            schema_version=stored["schema_version"],
-            data=stored["data"],
-            metadata=stored["metadata"],
-        )
+        if event is None:
+            event = decode(
+                event_id=stored["event_id"],
+                type=stored["type"],
+                schema_version=stored["schema_version"],
+                data=stored["data"],
+                metadata=stored["metadata"],
+            )
         after = apply(before, event)
     except Exception as error:
         # A validation error's own message quotes the event's data: it is not kept as the cause.

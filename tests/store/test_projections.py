@@ -106,6 +106,7 @@ from store.projections import (
     FIGURES,
     PROJECTIONS,
     Changes,
+    Progress,
     ProjectedEvent,
     Projection,
     ProjectionError,
@@ -119,12 +120,13 @@ from store.projections import (
     program_report,
     projection_named,
     rebuild,
+    rebuild_together,
     report_facts,
 )
 from store.projections.approvals_inbox import COLUMNS as APPROVAL_COLUMNS
 from store.projections.approvals_inbox import UPDATED_COLUMNS, UPSERT_APPROVALS
 from store.projections.base import Connection
-from store.projections.caseload import caseload_row
+from store.projections.caseload import CaseloadRow, caseload_row
 from store.projections.projector import _state_json
 from tests.store.support import Db
 
@@ -563,6 +565,8 @@ async def built_world(db: Db, **sizes: int) -> World:
 
 # -- reading the tables -----------------------------------------------------------------------
 
+NAMES = [projection.name for projection in PROJECTIONS]
+
 TABLES = {
     "projection_positions": ("name, position", "name"),
     "projected_cases": ("*", "projection, case_id"),
@@ -707,6 +711,64 @@ async def test_a_rebuild_from_zero_gives_the_tables_built_incrementally(fresh_db
     for projection in PROJECTIONS:
         await rebuild(fresh_db.app, projection.name, batch_size=100_000)
     assert await dump(fresh_db.app) == incremental
+    # and all of them together, in small batches and in one
+    for batch_size in (7, 100_000):
+        await rebuild_together(fresh_db.app, NAMES, batch_size=batch_size)
+        assert await dump(fresh_db.app) == incremental
+
+
+async def test_rebuilding_every_projection_reads_the_log_once_for_all_of_them(
+    fresh_db: Db,
+) -> None:
+    await built_world(fresh_db, busy_cases=3, busy_steps=2)
+    await Projector(fresh_db.app).catch_up()
+    before = await dump(fresh_db.app)
+    head = await log_head(fresh_db.app)
+
+    together: list[Progress] = []
+    reached = await rebuild_together(
+        fresh_db.app, NAMES, batch_size=16, on_progress=together.append
+    )
+
+    assert reached == dict.fromkeys(NAMES, head)
+    # A batch (one read of the log, one fold) for each 16 events, moving all four on at once.
+    assert [progress.position for progress in together] == [
+        min(end, head) for end in range(16, head + 16, 16)
+    ]
+    assert {frozenset(progress.projections) for progress in together} == {frozenset(NAMES)}
+    # Their positions were stored in one transaction (`now()` is the transaction's start).
+    saved = await fresh_db.app.fetch("SELECT updated_at FROM projection_positions")
+    assert len({row["updated_at"] for row in saved}) == 1
+    assert await dump(fresh_db.app) == before
+    # One after another, they would read it four times.
+    alone: list[Progress] = []
+    for name in NAMES:
+        await rebuild(fresh_db.app, name, batch_size=16, on_progress=alone.append)
+    assert len(alone) == len(NAMES) * len(together)
+    assert await dump(fresh_db.app) == before
+
+
+async def test_rebuilding_every_projection_while_the_projector_runs_applies_each_event_once(
+    fresh_db: Db,
+) -> None:
+    world = World(fresh_db.store)
+    await world.busy(3, 2)
+    projector = Projector(fresh_db.app, batch_size=5, poll_interval=0.05)
+    stop = asyncio.Event()
+    running = asyncio.create_task(projector.run(stop))
+    try:
+        await until(lambda: caught_up(fresh_db.app))
+        head = await log_head(fresh_db.app)
+        rebuilding = asyncio.create_task(rebuild_together(fresh_db.app, NAMES, batch_size=8))
+        await world.busy(3, 2)  # cases go on meanwhile
+        reached = await asyncio.wait_for(rebuilding, WAIT_SECONDS)
+        assert all(position >= head for position in reached.values())
+        await until(lambda: caught_up(fresh_db.app))
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, WAIT_SECONDS)
+    side_by_side = await dump(fresh_db.app)
+    assert await rebuilt(fresh_db.app) == side_by_side
 
 
 async def test_a_projector_dying_mid_batch_neither_skips_nor_double_counts(fresh_db: Db) -> None:
@@ -908,6 +970,67 @@ async def test_rebuilding_one_projection_leaves_the_others_alone(fresh_db: Db) -
     assert await dump(fresh_db.app) == before
     with pytest.raises(ValueError, match="no projection 'ledger'"):
         await rebuild(fresh_db.app, "ledger")
+
+
+async def test_each_projection_of_a_joint_batch_goes_on_from_its_own_folded_states(
+    fresh_db: Db,
+) -> None:
+    """Projections at the same position hold the fold of the same events, but not always the
+    same states: one rebuilt after the fold changed holds the new fold's. Taking a batch
+    together, each goes on from its own states, as it would alone."""
+    world = await built_world(fresh_db, busy_cases=2, busy_steps=1)
+    await Projector(fresh_db.app).catch_up()
+    case = world.cases["missed_visit"]
+    # As if the fold had changed twice, assigning the case elsewhere each time, and caseload
+    # had been rebuilt after the first change, program_report after the second; and as if the
+    # ledger's state had been stored without a field at its default (it parses the same as the
+    # inbox's). The inbox comes first by name: its states used to serve all four.
+    for name, change in (
+        ("caseload", "jsonb_set(state, '{assigned_to}', '\"cw-new-fold\"')"),
+        ("program_report", "jsonb_set(state, '{assigned_to}', '\"cw-newer-fold\"')"),
+        ("assistance_ledger", "state - 'reopen_count'"),
+    ):
+        await fresh_db.owner.execute(
+            f"UPDATE projected_cases SET state = {change} WHERE projection = $1 AND case_id = $2",  # noqa: S608
+            name,
+            case.id,
+        )
+    own = await stored_states(fresh_db.app, case.id)
+    assert own["caseload"].assigned_to == "cw-new-fold"
+    assert own["assistance_ledger"] == own["approvals_inbox"] == case.state
+
+    events = await case.later(days=1).do(
+        RecordVisit(visited_at=case.now, visit_kind=VisitKind.home, observations="ok")
+    )
+    assert len(set((await positions(fresh_db.app)).values())) == 1
+    await Projector(fresh_db.app).catch_up()
+
+    # One batch for all four: their positions were stored in one transaction.
+    saved = await fresh_db.app.fetch("SELECT updated_at FROM projection_positions")
+    assert len({row["updated_at"] for row in saved}) == 1
+    expected = {name: fold(events, state) for name, state in own.items()}
+    assert await stored_states(fresh_db.app, case.id) == expected
+    assert expected["approvals_inbox"] == case.state
+    new_fold = expected["caseload"]
+    assert new_fold is not None
+    last = (await fresh_db.store.read_stream(case_stream_id(case.id)))[-1]
+    assert await caseload_row_of(fresh_db.app, case) == caseload_row(
+        new_fold, position=last.position
+    )
+    assert new_fold.assigned_to == "cw-new-fold"
+
+
+async def stored_states(pool: asyncpg.Pool, case_id: UUID) -> dict[str, CaseState]:
+    """Each projection's stored folded state of the case."""
+    rows = await pool.fetch(
+        "SELECT projection, state::text AS state FROM projected_cases WHERE case_id = $1", case_id
+    )
+    return {row["projection"]: CaseState.model_validate_json(row["state"]) for row in rows}
+
+
+async def caseload_row_of(pool: asyncpg.Pool, case: Case) -> CaseloadRow:
+    (row,) = [row for row in await caseload(pool, area=case.village) if row.case_id == case.id]
+    return row
 
 
 async def test_folded_states_are_stored_the_same_by_every_process(fresh_db: Db) -> None:
@@ -1367,6 +1490,13 @@ async def test_caseflow_projections_rebuild_replays_every_projection(fresh_db: D
     head = await log_head(fresh_db.app)
     for projection in PROJECTIONS:
         assert f"{projection.name}: rebuilt up to position {head}" in out.decode()
+    # One rebuild of all four together, not four one after another.
+    started = [
+        json.loads(line)
+        for line in err.decode().splitlines()
+        if '"projection_rebuild_started"' in line
+    ]
+    assert [sorted(entry["projections"]) for entry in started] == [sorted(NAMES)]
     # The same rows, folded states included, from a process with other string hashes.
     assert await dump(fresh_db.app) == before
     assert CHILD_NAME not in (out + err).decode()
