@@ -437,10 +437,13 @@ async def rebuild_together(
     at = await positions(pool)
     reached = {name: at[name] for name in names}
     for name, position in reached.items():
-        if name not in failures:
+        if name in failures:
+            error = describe_failure(failures[name])
+            log.error("projection_rebuild_failed", projection=name, position=position, error=error)
+        else:
             log.info("projection_rebuilt", projection=name, position=position)
-    for error in failures.values():
-        raise error
+    if failures:
+        raise next(iter(failures.values()))  # the first; each is logged above
     return reached
 
 
